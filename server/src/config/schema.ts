@@ -1,0 +1,79 @@
+import { z } from 'zod';
+
+/**
+ * The config file shape is a public contract (README, protocol.md). Unknown keys are rejected so
+ * a typo like "defaultProvder" is reported instead of silently ignored.
+ */
+
+const providerBase = {
+  model: z.string().min(1),
+  baseURL: z.string().url().optional(),
+  /** Name of the environment variable holding the API key; the key itself never enters config. */
+  apiKeyEnv: z.string().min(1).optional(),
+  /** Seconds before a request with no response bytes is abandoned. */
+  timeoutSeconds: z.number().positive().max(3600).optional(),
+  maxOutputTokens: z.number().int().positive().optional(),
+  temperature: z.number().min(0).max(2).optional(),
+  /**
+   * Whether the endpoint streams tool calls reliably. Some local servers drop or split them; with
+   * `false` the provider makes a non-streaming call whenever tools are offered.
+   */
+  streamToolCalls: z.boolean().optional(),
+};
+
+const httpProvider = z.strictObject({
+  kind: z.enum(['openai', 'openai-compatible', 'anthropic', 'ollama']),
+  ...providerBase,
+});
+
+const cliProvider = z.strictObject({
+  kind: z.enum(['claude-cli', 'codex-cli']),
+  ...providerBase,
+  model: z.string().min(1).optional(),
+  command: z.string().min(1).optional(),
+  args: z.array(z.string()).optional(),
+});
+
+export const providerConfigSchema = z.discriminatedUnion('kind', [httpProvider, cliProvider]);
+
+export const presetSchema = z.strictObject({
+  title: z.string().min(1),
+  instruction: z.string().min(1),
+});
+
+export const configSchema = z.strictObject({
+  defaultProvider: z.string().min(1).optional(),
+  providers: z.record(z.string().min(1), providerConfigSchema).optional(),
+  review: z.enum(['ask', 'auto']).optional(),
+  /** Extra code-action presets shown beside the built-in ones. */
+  presets: z.array(presetSchema).optional(),
+  /** Upper bound on model turns in one run. */
+  maxSteps: z.number().int().min(1).max(200).optional(),
+});
+
+export type ProviderConfig = z.infer<typeof providerConfigSchema>;
+export type HttpProviderConfig = z.infer<typeof httpProvider>;
+export type Preset = z.infer<typeof presetSchema>;
+export type ConfigFile = z.infer<typeof configSchema>;
+
+/** The effective configuration: every optional knob resolved. */
+export interface Config {
+  defaultProvider: string;
+  providers: Record<string, ProviderConfig>;
+  review: 'ask' | 'auto';
+  presets: Preset[];
+  maxSteps: number;
+}
+
+export const DEFAULT_OLLAMA_MODEL = 'qwen2.5-coder:7b';
+export const DEFAULT_OLLAMA_URL = 'http://127.0.0.1:11434';
+
+export const builtInConfig: Config = {
+  defaultProvider: 'local',
+  providers: {
+    local: { kind: 'ollama', model: DEFAULT_OLLAMA_MODEL, baseURL: DEFAULT_OLLAMA_URL },
+  },
+  review: 'ask',
+  presets: [],
+  maxSteps: 25,
+};
