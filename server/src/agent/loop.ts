@@ -1,0 +1,161 @@
+import type { ProviderError } from '../providers/errors.js';
+import type { ChatMessage, LanguageModel, ToolCall, Usage } from '../providers/types.js';
+import type { RunEvent } from './events.js';
+import { runTool } from './tools/index.js';
+import type { Tool } from './tools/types.js';
+import type { WorkspaceFiles } from './workspace.js';
+
+export interface ToolCallRecord {
+  callId: string;
+  name: string;
+  args: unknown;
+  result: string;
+  isError: boolean;
+  startedAt: string;
+  finishedAt: string;
+}
+
+export interface LoopOptions {
+  model: LanguageModel;
+  tools: Tool[];
+  workspace: WorkspaceFiles;
+  system: string;
+  messages: ChatMessage[];
+  maxSteps: number;
+  signal: AbortSignal;
+  onEvent: (event: RunEvent) => void;
+  onToolCall: (record: ToolCallRecord) => void;
+  now?: () => Date;
+}
+
+export interface LoopOutcome {
+  status: 'completed' | 'failed' | 'cancelled';
+  /** All assistant text of the run, partial when it failed or was cancelled. */
+  text: string;
+  error?: ProviderError;
+  usage: Usage;
+  firstTokenAt?: string;
+  steps: number;
+  stoppedAtStepLimit: boolean;
+}
+
+/**
+ * The tool-use loop: ask the model, run the tools it calls, feed results back, until it answers
+ * without tools or the step limit is hit. Tool failures go back to the model as readable results;
+ * only provider errors and cancellation end a run early.
+ */
+export async function runAgentLoop(options: LoopOptions): Promise<LoopOutcome> {
+  const now = options.now ?? (() => new Date());
+  const messages = [...options.messages];
+  const usage: Usage = { inputTokens: 0, outputTokens: 0 };
+  const specs = options.tools.map((tool) => ({
+    name: tool.name,
+    description: tool.description,
+    parameters: tool.parameters,
+  }));
+  const textParts: string[] = [];
+  let firstTokenAt: string | undefined;
+
+  const finish = (status: LoopOutcome['status'], steps: number, extra: Partial<LoopOutcome> = {}): LoopOutcome => ({
+    status,
+    text: textParts.join('\n\n').trim(),
+    usage,
+    firstTokenAt,
+    steps,
+    stoppedAtStepLimit: false,
+    ...extra,
+  });
+
+  for (let step = 1; step <= options.maxSteps; step++) {
+    if (options.signal.aborted) return finish('cancelled', step - 1);
+    let stepText = '';
+    const calls: ToolCall[] = [];
+    let error: ProviderError | undefined;
+    for await (const part of options.model.stream(
+      { system: options.system, messages, tools: specs },
+      options.signal,
+    )) {
+      switch (part.type) {
+        case 'text-delta':
+          firstTokenAt ??= now().toISOString();
+          stepText += part.text;
+          options.onEvent({ type: 'text', text: part.text });
+          break;
+        case 'tool-call':
+          firstTokenAt ??= now().toISOString();
+          calls.push(part.call);
+          break;
+        case 'usage':
+          usage.inputTokens += part.usage.inputTokens;
+          usage.outputTokens += part.usage.outputTokens;
+          break;
+        case 'notice':
+          options.onEvent({ type: 'notice', message: part.message });
+          break;
+        case 'tool-activity':
+          options.onEvent({ type: 'notice', message: `${part.name}: ${part.detail}` });
+          break;
+        case 'error':
+          error = part.error;
+          break;
+        case 'finish':
+          break;
+      }
+    }
+    if (stepText.trim() !== '') textParts.push(stepText.trim());
+    if (error) {
+      return finish(error.kind === 'cancelled' || options.signal.aborted ? 'cancelled' : 'failed', step, { error });
+    }
+    if (calls.length === 0) return finish('completed', step);
+
+    messages.push({ role: 'assistant', content: stepText, toolCalls: calls });
+    for (const call of calls) {
+      if (options.signal.aborted) return finish('cancelled', step);
+      const startedAt = now().toISOString();
+      options.onEvent({ type: 'tool-started', callId: call.id, name: call.name, activity: describeCall(call) });
+      const result = await runTool(options.tools, call.name, call.args, {
+        workspace: options.workspace,
+        signal: options.signal,
+      });
+      options.onEvent({
+        type: 'tool-finished',
+        callId: call.id,
+        name: call.name,
+        activity: result.activity,
+        isError: result.isError,
+      });
+      options.onToolCall({
+        callId: call.id,
+        name: call.name,
+        args: call.args,
+        result: result.output,
+        isError: result.isError,
+        startedAt,
+        finishedAt: now().toISOString(),
+      });
+      messages.push({
+        role: 'tool',
+        toolCallId: call.id,
+        toolName: call.name,
+        content: result.output,
+        isError: result.isError,
+      });
+    }
+  }
+  return finish('completed', options.maxSteps, { stoppedAtStepLimit: true });
+}
+
+const VERBS: Record<string, string> = {
+  read_file: 'reading',
+  list_files: 'listing',
+  grep: 'searching',
+  edit_file: 'editing',
+  write_file: 'writing',
+};
+
+/** Progress text before the tool has run, e.g. "reading src/a.ts". */
+export function describeCall(call: ToolCall): string {
+  const verb = VERBS[call.name] ?? `running ${call.name}`;
+  const target = call.args.path ?? call.args.pattern ?? call.args.glob;
+  return typeof target === 'string' && target !== '' ? `${verb} ${target}` : verb;
+}

@@ -1,0 +1,133 @@
+import { createTwoFilesPatch } from 'diff';
+import type { FileSnapshot, StagedChange } from './overlay.js';
+import { rebase } from './rebase.js';
+import { computeEdits, type OffsetEdit } from './text-edits.js';
+
+export type ProposalStatus = 'proposed' | 'applied' | 'discarded' | 'conflict';
+
+export interface ProposalFile {
+  absolutePath: string;
+  relativePath: string;
+  /** What the agent started from; null for a file the agent created. */
+  base: FileSnapshot | null;
+  proposedText: string;
+}
+
+export interface Proposal {
+  id: string;
+  runId: string;
+  sessionId: string;
+  summary: string;
+  diff: string;
+  files: ProposalFile[];
+  status: ProposalStatus;
+}
+
+/** What a file holds right now: an open buffer (with its version) or the disk (version null). */
+export interface CurrentText {
+  text: string;
+  version: number | null;
+}
+
+export interface PreparedFile {
+  absolutePath: string;
+  relativePath: string;
+  create: boolean;
+  version: number | null;
+  /** The text the edits' offsets refer to. */
+  currentText: string;
+  edits: OffsetEdit[];
+  /** The text the file must hold once the edits are applied; used to confirm the editor did it. */
+  resultText: string;
+}
+
+export type PreparedApplication = { ok: true; files: PreparedFile[] } | { ok: false; conflict: string };
+
+export function unifiedDiff(files: ProposalFile[]): string {
+  return files
+    .map((file) =>
+      createTwoFilesPatch(
+        file.base ? `a/${file.relativePath}` : '/dev/null',
+        `b/${file.relativePath}`,
+        file.base?.text ?? '',
+        file.proposedText,
+        undefined,
+        undefined,
+        { context: 3 },
+      ).replace(/^=+\n/, ''),
+    )
+    .join('');
+}
+
+/** "+3 −1" style counts from a unified diff, ignoring its headers. */
+export function diffStat(diff: string): { added: number; removed: number } {
+  let added = 0;
+  let removed = 0;
+  for (const line of diff.split('\n')) {
+    if (line.startsWith('+++') || line.startsWith('---')) continue;
+    if (line.startsWith('+')) added++;
+    else if (line.startsWith('-')) removed++;
+  }
+  return { added, removed };
+}
+
+export function describeProposal(files: ProposalFile[], diff: string): string {
+  const { added, removed } = diffStat(diff);
+  const where = files.length === 1 ? files[0]!.relativePath : `${files.length} files`;
+  return `${where} (+${added} −${removed})`;
+}
+
+export function proposalFilesFromChanges(changes: StagedChange[]): ProposalFile[] {
+  return changes.map((change) => ({
+    absolutePath: change.absolutePath,
+    relativePath: change.relativePath,
+    base: change.base,
+    proposedText: change.text,
+  }));
+}
+
+/**
+ * Turns a proposal into edits against what each file holds *now*. When the user typed since the
+ * agent read a file, the agent's change is rebased onto the new text; a real conflict refuses the
+ * whole proposal, so a run never lands half-applied.
+ */
+export function prepareApplication(
+  proposal: Proposal,
+  currentTextOf: (absolutePath: string) => CurrentText | undefined,
+): PreparedApplication {
+  const files: PreparedFile[] = [];
+  for (const file of proposal.files) {
+    const current = currentTextOf(file.absolutePath);
+    if (file.base === null) {
+      if (current && current.text !== file.proposedText) {
+        return { ok: false, conflict: `${file.relativePath} was created in the meantime with other content` };
+      }
+      if (current) continue;
+      files.push({
+        absolutePath: file.absolutePath,
+        relativePath: file.relativePath,
+        create: true,
+        version: null,
+        currentText: '',
+        edits: file.proposedText === '' ? [] : [{ start: 0, end: 0, newText: file.proposedText }],
+        resultText: file.proposedText,
+      });
+      continue;
+    }
+    if (!current) return { ok: false, conflict: `${file.relativePath} no longer exists` };
+    const merged = rebase(file.base.text, current.text, file.proposedText, file.relativePath);
+    if (!merged.ok) return { ok: false, conflict: merged.conflict };
+    const edits = computeEdits(current.text, merged.text);
+    if (edits.length === 0) continue;
+    files.push({
+      absolutePath: file.absolutePath,
+      relativePath: file.relativePath,
+      create: false,
+      version: current.version,
+      currentText: current.text,
+      edits,
+      resultText: merged.text,
+    });
+  }
+  return { ok: true, files };
+}

@@ -1,0 +1,74 @@
+import { diffLines } from 'diff';
+
+/** A replacement of `[start, end)` in UTF-16 code units of the old text. */
+export interface OffsetEdit {
+  start: number;
+  end: number;
+  newText: string;
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
+}
+
+/**
+ * Minimal edits turning `oldText` into `newText`: a line diff finds the hunks, then each hunk is
+ * trimmed to the characters that really differ, so an edit never rewrites text the user may be
+ * looking at (or typing in) for no reason. Trimming never splits a surrogate pair, so an emoji is
+ * always replaced whole.
+ */
+export function computeEdits(oldText: string, newText: string): OffsetEdit[] {
+  if (oldText === newText) return [];
+  const edits: OffsetEdit[] = [];
+  let offset = 0;
+  let pending: { start: number; removed: string; added: string } | undefined;
+  const flush = () => {
+    if (!pending) return;
+    edits.push(trim(pending.start, pending.removed, pending.added));
+    pending = undefined;
+  };
+  for (const change of diffLines(oldText, newText)) {
+    if (!change.added && !change.removed) {
+      flush();
+      offset += change.value.length;
+      continue;
+    }
+    pending ??= { start: offset, removed: '', added: '' };
+    if (change.removed) {
+      pending.removed += change.value;
+      offset += change.value.length;
+    } else {
+      pending.added += change.value;
+    }
+  }
+  flush();
+  return edits;
+}
+
+function trim(start: number, removed: string, added: string): OffsetEdit {
+  let prefix = 0;
+  const limit = Math.min(removed.length, added.length);
+  while (prefix < limit && removed.charCodeAt(prefix) === added.charCodeAt(prefix)) prefix++;
+  if (prefix > 0 && isHighSurrogate(removed.charCodeAt(prefix - 1))) prefix--;
+  let suffix = 0;
+  while (
+    suffix < limit - prefix &&
+    removed.charCodeAt(removed.length - 1 - suffix) === added.charCodeAt(added.length - 1 - suffix)
+  ) {
+    suffix++;
+  }
+  if (suffix > 0 && isHighSurrogate(removed.charCodeAt(removed.length - 1 - suffix))) suffix--;
+  return {
+    start: start + prefix,
+    end: start + removed.length - suffix,
+    newText: added.slice(prefix, added.length - suffix),
+  };
+}
+
+/** Applies offset edits (non-overlapping, any order) to a text; used to verify and to preview. */
+export function applyEdits(text: string, edits: OffsetEdit[]): string {
+  const sorted = [...edits].sort((a, b) => b.start - a.start);
+  let result = text;
+  for (const edit of sorted) result = result.slice(0, edit.start) + edit.newText + result.slice(edit.end);
+  return result;
+}

@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import type { Tool, ToolContext, ToolResult } from './types.js';
+
+/** What a tool's body returns; the wrapper adds the activity text. */
+export interface Outcome {
+  output: string;
+  isError?: boolean;
+}
+
+export function failure(output: string): Outcome {
+  return { output, isError: true };
+}
+
+interface Definition<S extends z.ZodObject> {
+  name: string;
+  description: string;
+  schema: S;
+  activity(args: z.output<S>): string;
+  run(args: z.output<S>, context: ToolContext): Promise<Outcome>;
+}
+
+/**
+ * Wraps a tool body so that argument validation, cancellation and unexpected exceptions all come
+ * back as results the model can read; the agent loop never has to catch anything.
+ */
+export function defineTool<S extends z.ZodObject>(definition: Definition<S>): Tool {
+  const { name, schema } = definition;
+  const accepted = Object.keys(schema.shape);
+  return {
+    name,
+    description: definition.description,
+    parameters: jsonSchemaOf(schema),
+    async execute(rawArgs: unknown, context: ToolContext): Promise<ToolResult> {
+      const parsed = schema.safeParse(normalizeArgs(rawArgs));
+      if (!parsed.success) {
+        return {
+          output: `Invalid arguments for ${name}: ${formatIssues(parsed.error.issues, accepted)}`,
+          isError: true,
+          activity: `${name}: invalid arguments`,
+        };
+      }
+      const activity = definition.activity(parsed.data);
+      const cancelled = { output: `${name} was cancelled`, isError: true, activity };
+      if (context.signal.aborted) return cancelled;
+      try {
+        const outcome = await definition.run(parsed.data, context);
+        return { output: outcome.output, isError: outcome.isError ?? false, activity };
+      } catch (error) {
+        if (context.signal.aborted) return cancelled;
+        const message = error instanceof Error ? error.message : String(error);
+        return { output: `${name} failed: ${message}`, isError: true, activity };
+      }
+    },
+  };
+}
+
+export function throwIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw new Error('cancelled');
+}
+
+// Some providers hand over the raw JSON text, and a call without arguments may arrive as null.
+function normalizeArgs(rawArgs: unknown): unknown {
+  if (rawArgs === undefined || rawArgs === null) return {};
+  if (typeof rawArgs === 'string') {
+    try {
+      return JSON.parse(rawArgs) as unknown;
+    } catch {
+      return rawArgs;
+    }
+  }
+  return rawArgs;
+}
+
+export function formatIssues(issues: readonly z.core.$ZodIssue[], accepted: string[]): string {
+  return issues
+    .map((issue) => {
+      const field = issue.path.map(String).join('.');
+      if (issue.code === 'unrecognized_keys') {
+        const keys = issue.keys.map((key) => `"${key}"`).join(', ');
+        return `unknown argument ${keys}; this tool accepts: ${accepted.join(', ')}`;
+      }
+      if (field === '') return `the arguments must be a JSON object (${issue.message})`;
+      if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message)) {
+        return `"${field}" is required (${issue.expected})`;
+      }
+      return `"${field}": ${issue.message}`;
+    })
+    .join('; ');
+}
+
+function jsonSchemaOf(schema: z.ZodObject): Record<string, unknown> {
+  const json = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
+  delete json.$schema;
+  return stripSafeIntegerBounds(json) as Record<string, unknown>;
+}
+
+// `.int()` adds ±2^53 bounds that only add noise to the prompt.
+function stripSafeIntegerBounds(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(stripSafeIntegerBounds);
+  if (value === null || typeof value !== 'object') return value;
+  const result: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) {
+    if ((key === 'maximum' || key === 'minimum') && Math.abs(inner as number) === Number.MAX_SAFE_INTEGER) continue;
+    result[key] = stripSafeIntegerBounds(inner);
+  }
+  return result;
+}
+
+/** Tools may read git's internals but never stage changes to them. */
+export function gitDirectoryRefusal(relativePath: string): string | undefined {
+  if (!relativePath.split('/').includes('.git')) return undefined;
+  return `${relativePath} is inside a .git directory; the agent does not change git's internal files.`;
+}

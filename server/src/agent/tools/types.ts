@@ -1,0 +1,24 @@
+import type { WorkspaceFiles } from '../workspace.js';
+
+export interface ToolContext {
+  workspace: WorkspaceFiles;
+  signal: AbortSignal;
+}
+
+export interface ToolResult {
+  /** Written for the model: what happened, or what went wrong and how to correct the call. */
+  output: string;
+  isError: boolean;
+  /** Short human text for editor progress, e.g. "reading src/a.ts". */
+  activity: string;
+}
+
+export interface Tool {
+  name: string;
+  /** Written for the model. */
+  description: string;
+  /** JSON schema of the arguments object. */
+  parameters: Record<string, unknown>;
+  /** Never throws: invalid arguments and failures come back as `isError` results. */
+  execute(rawArgs: unknown, context: ToolContext): Promise<ToolResult>;
+}

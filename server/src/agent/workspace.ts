@@ -1,0 +1,247 @@
+import { lstatSync, realpathSync, existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Overlay } from './overlay.js';
+
+/** Unsaved editor buffers; the LSP layer implements this over its open documents. */
+export interface OpenDocuments {
+  get(absolutePath: string): { text: string; version: number } | undefined;
+}
+
+export type ResolvedPath =
+  | { ok: true; absolutePath: string; relativePath: string; root: string }
+  | { ok: false; error: string };
+
+/** What a read found. `reason` in `unreadable` is written for the model. */
+export type FileContent =
+  | { kind: 'text'; text: string; source: 'staged' | 'document' | 'disk' }
+  | { kind: 'missing' }
+  | { kind: 'directory' }
+  /** `bytes` is set when the file was refused for its size. */
+  | { kind: 'unreadable'; reason: string; bytes?: number };
+
+/** Larger files are not treated as text: reading them would bloat both memory and the prompt. */
+export const MAX_TEXT_FILE_BYTES = 10 * 1024 * 1024;
+
+/**
+ * The agent's only door to the workspace: path resolution that refuses escapes, and reads that
+ * prefer the run's overlay, then unsaved editor text, then disk. Nothing here writes.
+ */
+export class WorkspaceFiles {
+  readonly roots: readonly string[];
+  readonly overlay: Overlay;
+  readonly #documents: OpenDocuments;
+  readonly #realRoots = new Map<string, string>();
+
+  constructor(roots: string[], documents: OpenDocuments, overlay: Overlay = new Overlay()) {
+    if (roots.length === 0) throw new Error('WorkspaceFiles needs at least one root');
+    this.roots = roots.map((root) => path.resolve(root));
+    this.#documents = documents;
+    this.overlay = overlay;
+  }
+
+  /**
+   * Accepts a workspace-relative path (relative to the first root where it exists; in multi-root
+   * workspaces a path may start with another root's folder name, which is how `relativePath`
+   * names files there), an absolute path inside a root, or a file:// URI.
+   */
+  resolve(input: string): ResolvedPath {
+    let raw = input.trim();
+    if (raw.startsWith('file://')) {
+      try {
+        raw = fileURLToPath(raw);
+      } catch {
+        return { ok: false, error: `path ${input} is not a valid file URI; use a workspace-relative path` };
+      }
+    }
+    const located = path.isAbsolute(raw) ? this.#locateAbsolute(raw) : this.#locateRelative(raw);
+    if (located === undefined) return { ok: false, error: this.#outsideMessage(input) };
+
+    const { absolutePath, root } = located;
+    const symlinkError = this.#checkRealPath(absolutePath, root, input);
+    if (symlinkError !== undefined) return { ok: false, error: symlinkError };
+    return { ok: true, absolutePath, root, relativePath: this.relativePath(absolutePath) };
+  }
+
+  /** Workspace-relative display path with '/' separators; the root itself is '.'. */
+  relativePath(absolutePath: string): string {
+    const index = this.roots.findIndex((root) => isInside(root, absolutePath));
+    if (index === -1) return absolutePath;
+    const root = this.roots[index]!;
+    const relative = path.relative(root, absolutePath).split(path.sep).join('/');
+    if (index === 0 || this.roots.length === 1) return relative === '' ? '.' : relative;
+    const prefix = path.basename(root);
+    return relative === '' ? prefix : `${prefix}/${relative}`;
+  }
+
+  /**
+   * The run's view of a file. The first read of a file records its base snapshot in the overlay
+   * (`record: false` lets searches peek without pinning every file they touch). `maxBytes` lowers
+   * the size limit for files read from disk.
+   */
+  async read(absolutePath: string, options: { record?: boolean; maxBytes?: number } = {}): Promise<FileContent> {
+    const record = options.record ?? true;
+    const maxBytes = Math.min(options.maxBytes ?? MAX_TEXT_FILE_BYTES, MAX_TEXT_FILE_BYTES);
+    const known = this.#fromOverlay(absolutePath);
+    if (known !== undefined) return known;
+
+    const document = this.#documents.get(absolutePath);
+    if (document !== undefined) {
+      if (!record) return { kind: 'text', text: document.text, source: 'document' };
+      this.overlay.recordBase(absolutePath, this.relativePath(absolutePath), {
+        text: document.text,
+        version: document.version,
+      });
+      return this.#fromOverlay(absolutePath)!;
+    }
+
+    let info;
+    try {
+      info = await stat(absolutePath);
+    } catch (error) {
+      if (!isMissingError(error)) throw error;
+      if (!record) return { kind: 'missing' };
+      this.overlay.recordBase(absolutePath, this.relativePath(absolutePath), null);
+      return this.#fromOverlay(absolutePath)!;
+    }
+    if (info.isDirectory()) return { kind: 'directory' };
+    // FIFOs and devices would block or never end; refuse before opening them.
+    if (!info.isFile()) return { kind: 'unreadable', reason: 'it is not a regular file' };
+    if (info.size > maxBytes) {
+      return {
+        kind: 'unreadable',
+        bytes: info.size,
+        reason: `it is ${formatBytes(info.size)}, over the ${formatBytes(maxBytes)} limit for text files`,
+      };
+    }
+
+    const decoded = decodeText(await readFile(absolutePath));
+    if (typeof decoded !== 'string') return decoded;
+    if (!record) return { kind: 'text', text: decoded, source: 'disk' };
+    // A concurrent read may have recorded first; recordBase keeps that one and we return it.
+    this.overlay.recordBase(absolutePath, this.relativePath(absolutePath), { text: decoded, version: null });
+    return this.#fromOverlay(absolutePath)!;
+  }
+
+  /** Overlay first, then open document (unsaved text), then disk; undefined if there is no text. */
+  async readText(absolutePath: string): Promise<string | undefined> {
+    const content = await this.read(absolutePath);
+    return content.kind === 'text' ? content.text : undefined;
+  }
+
+  #fromOverlay(absolutePath: string): FileContent | undefined {
+    if (!this.overlay.knows(absolutePath)) return undefined;
+    const text = this.overlay.current(absolutePath);
+    if (text === undefined) return { kind: 'missing' };
+    if (this.overlay.staged(absolutePath) !== undefined) return { kind: 'text', text, source: 'staged' };
+    return { kind: 'text', text, source: this.overlay.base(absolutePath)?.version == null ? 'disk' : 'document' };
+  }
+
+  #locateAbsolute(raw: string): { absolutePath: string; root: string } | undefined {
+    const absolutePath = path.resolve(raw);
+    const root = this.roots.find((candidate) => isInside(candidate, absolutePath));
+    if (root !== undefined) return { absolutePath, root };
+    // The model may have seen the real path of a symlinked root (e.g. /private/tmp on macOS).
+    for (const candidate of this.roots) {
+      const real = this.#realRoot(candidate);
+      if (real !== candidate && isInside(real, absolutePath)) {
+        return { absolutePath: path.join(candidate, path.relative(real, absolutePath)), root: candidate };
+      }
+    }
+    return undefined;
+  }
+
+  #locateRelative(raw: string): { absolutePath: string; root: string } | undefined {
+    const normalized = path.normalize(raw === '' ? '.' : raw);
+    if (normalized === '..' || normalized.startsWith(`..${path.sep}`)) return undefined;
+
+    const direct = this.roots.map((root) => ({ root, absolutePath: path.join(root, normalized) }));
+    const [first, ...rest] = normalized.split(path.sep);
+    const prefixed = this.roots
+      .slice(1)
+      .filter((root) => path.basename(root) === first)
+      .map((root) => ({ root, absolutePath: path.join(root, ...rest) }));
+    const candidates = [direct[0]!, ...prefixed, ...direct.slice(1)];
+    return (
+      candidates.find((candidate) => existsSync(candidate.absolutePath)) ?? prefixed[0] ?? direct[0]!
+    );
+  }
+
+  /**
+   * Lexical checks miss symlinks, so the nearest existing ancestor's real path must also be inside
+   * the root; this covers not-yet-existing files under a symlinked directory too.
+   */
+  #checkRealPath(absolutePath: string, root: string, input: string): string | undefined {
+    let probe = absolutePath;
+    for (;;) {
+      try {
+        lstatSync(probe);
+      } catch (error) {
+        if (!isMissingError(error)) throw error;
+        const parent = path.dirname(probe);
+        if (parent === probe) return undefined;
+        probe = parent;
+        continue;
+      }
+      let real: string;
+      try {
+        real = realpathSync(probe);
+      } catch {
+        // A dangling link: a later write would land wherever it points, so refuse it.
+        return `path ${input} goes through a symbolic link (${this.relativePath(probe)}) whose target does not exist; use a path inside the workspace (${root})`;
+      }
+      if (isInside(this.#realRoot(root), real)) return undefined;
+      return `path ${input} is outside the workspace (${root}): it resolves through a symbolic link to ${real}; use a path inside it`;
+    }
+  }
+
+  #realRoot(root: string): string {
+    let real = this.#realRoots.get(root);
+    if (real === undefined) {
+      try {
+        real = realpathSync(root);
+      } catch {
+        real = root;
+      }
+      this.#realRoots.set(root, real);
+    }
+    return real;
+  }
+
+  #outsideMessage(input: string): string {
+    const where = this.roots.length === 1 ? this.roots[0]! : this.roots.join(', ');
+    return `path ${input} is outside the workspace (${where}); use a path inside it`;
+  }
+}
+
+export function isInside(root: string, candidate: string): boolean {
+  const relative = path.relative(root, candidate);
+  return relative === '' || (!relative.startsWith(`..${path.sep}`) && relative !== '..' && !path.isAbsolute(relative));
+}
+
+function isMissingError(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * Text or the reason it is not text. Invalid UTF-8 counts as binary: decoding it lossily and
+ * staging an edit would silently rewrite every byte that did not decode.
+ */
+export function decodeText(bytes: Uint8Array): string | { kind: 'unreadable'; reason: string } {
+  if (bytes.includes(0)) return { kind: 'unreadable', reason: 'it looks like a binary file (contains NUL bytes)' };
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return { kind: 'unreadable', reason: 'it is not valid UTF-8 text' };
+  }
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}

@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { z } from 'zod';
+import { builtInConfig, configSchema, type Config, type ConfigFile } from './schema.js';
+
+/** A configuration problem, phrased for the user: which file, which key, what is wrong. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export function configFilePath(env: NodeJS.ProcessEnv): string {
+  if (env.CODEBENCH_CONFIG) return env.CODEBENCH_CONFIG;
+  const configHome = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config');
+  return join(configHome, 'codebench', 'config.json');
+}
+
+export function dataDirectory(env: NodeJS.ProcessEnv): string {
+  if (env.CODEBENCH_DATA_DIR) return env.CODEBENCH_DATA_DIR;
+  const dataHome = env.XDG_DATA_HOME || join(env.HOME || homedir(), '.local', 'share');
+  return join(dataHome, 'codebench');
+}
+
+function describeIssues(source: string, error: z.ZodError): string {
+  const lines = error.issues.map((issue) => {
+    const key = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+    return `${key}: ${issue.message}`;
+  });
+  return `Invalid codebench config in ${source}: ${lines.join('; ')}`;
+}
+
+/** Validates one layer (file, initializationOptions, didChangeConfiguration) on its own. */
+export function parseConfigLayer(value: unknown, source: string): ConfigFile {
+  const result = configSchema.safeParse(value ?? {});
+  if (!result.success) throw new ConfigError(describeIssues(source, result.error));
+  return result.data;
+}
+
+/** Reads the config file; a missing file is not an error (the built-in local default applies). */
+export function readConfigFile(path: string): ConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new ConfigError(`Cannot read codebench config ${path}: ${(error as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`Invalid JSON in codebench config ${path}: ${(error as Error).message}`);
+  }
+  return parseConfigLayer(json, path);
+}
+
+/**
+ * Later layers win key by key; `providers` merge by name so a workspace can add one provider
+ * without restating the user's others.
+ */
+export function resolveConfig(layers: Array<{ source: string; config: ConfigFile }>): Config {
+  const merged: Config = {
+    ...builtInConfig,
+    providers: { ...builtInConfig.providers },
+    presets: [...builtInConfig.presets],
+  };
+  let explicitProviders = false;
+  for (const { config } of layers) {
+    if (config.providers) {
+      if (!explicitProviders) {
+        // A user who lists providers gets exactly those (plus later layers'), not our default too,
+        // unless they name it themselves.
+        merged.providers = {};
+        explicitProviders = true;
+      }
+      Object.assign(merged.providers, config.providers);
+    }
+    if (config.defaultProvider !== undefined) merged.defaultProvider = config.defaultProvider;
+    if (config.review !== undefined) merged.review = config.review;
+    if (config.presets !== undefined) merged.presets = config.presets;
+    if (config.maxSteps !== undefined) merged.maxSteps = config.maxSteps;
+  }
+  if (explicitProviders && !layers.some((layer) => layer.config.defaultProvider !== undefined)) {
+    const first = Object.keys(merged.providers)[0];
+    if (first) merged.defaultProvider = first;
+  }
+  if (!merged.providers[merged.defaultProvider]) {
+    const source = [...layers].reverse().find((layer) => layer.config.defaultProvider !== undefined)?.source;
+    const known = Object.keys(merged.providers).join(', ') || '(none)';
+    throw new ConfigError(
+      `Invalid codebench config in ${source ?? 'defaults'}: defaultProvider: "${merged.defaultProvider}" is not one of the configured providers (${known})`,
+    );
+  }
+  return merged;
+}

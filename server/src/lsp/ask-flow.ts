@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, sep } from 'node:path';
+import { DiagnosticSeverity, ErrorCodes, ResponseError } from 'vscode-languageserver';
+import { AskError, type Agent, type AskRequest, type RunHandle } from '../agent/agent.js';
+import type { AskFinished, AskParams } from '../protocol/methods.js';
+import { pathToUri, uriToPath, type DocumentStore } from './documents.js';
+import type { EditorClient } from './editor-client.js';
+import { rangeToOffsets } from './positions.js';
+import { RunProgress } from './progress.js';
+import type { ReviewService } from './review.js';
+
+const SEVERITY_NAMES: Record<number, string> = {
+  [DiagnosticSeverity.Error]: 'error',
+  [DiagnosticSeverity.Warning]: 'warning',
+  [DiagnosticSeverity.Information]: 'info',
+  [DiagnosticSeverity.Hint]: 'hint',
+};
+
+const MAX_ANSWER_IN_MESSAGE = 2000;
+
+export interface StartedAsk {
+  handle: RunHandle;
+  finished: Promise<AskFinished>;
+}
+
+/**
+ * From an editor's ask to a running agent and back: resolves the file and selection in the
+ * client's position encoding, streams progress, and hands the proposal to review.
+ */
+export class AskFlow {
+  private readonly progressTokens = new Map<string, string>();
+
+  constructor(
+    private readonly agent: Agent,
+    private readonly documents: DocumentStore,
+    private readonly client: EditorClient,
+    private readonly review: ReviewService,
+    private readonly workspaceFolders: () => string[],
+  ) {}
+
+  cancelByProgressToken(token: string | number): void {
+    const runId = this.progressTokens.get(String(token));
+    if (runId) this.agent.cancel(runId);
+  }
+
+  async start(params: AskParams, field = 'arguments[0]'): Promise<StartedAsk> {
+    const filePath = uriToPath(params.uri);
+    if (!filePath) throw new ResponseError(ErrorCodes.InvalidParams, `Invalid params: ${field}.uri: only file: URIs are supported, got "${params.uri}"`);
+    const folder = this.workspaceFolders().find((root) => filePath === root || filePath.startsWith(root.endsWith(sep) ? root : root + sep));
+    const root = folder ?? dirname(filePath);
+    const request: AskRequest = {
+      workspaceUri: pathToUri(root),
+      roots: folder ? [folder, ...this.workspaceFolders().filter((other) => other !== folder)] : [root],
+      instruction: params.instruction,
+      filePath,
+      provider: params.provider,
+      sessionId: params.sessionId,
+      selection: this.selection(filePath, params),
+      diagnostics: params.diagnostics?.map((diagnostic) => ({
+        line: diagnostic.range?.start.line,
+        message: diagnostic.message,
+        severity: diagnostic.severity ? SEVERITY_NAMES[diagnostic.severity] : undefined,
+        source: diagnostic.source,
+      })),
+    };
+
+    const token = `codebench-${randomUUID()}`;
+    const progress = new RunProgress(this.client.progressSink(), token, {
+      title: 'codebench',
+      useProgress: this.client.features.workDoneProgress,
+    });
+    progress.begin(`starting: ${params.instruction.split('\n')[0]}`);
+    let handle: RunHandle;
+    try {
+      handle = await this.agent.ask(request, (event) => progress.handle(event));
+    } catch (error) {
+      await progress.end('not started');
+      if (error instanceof AskError) {
+        throw new ResponseError(ErrorCodes.InvalidParams, `Invalid params: ${field}.${error.field}: ${error.message}`);
+      }
+      throw error;
+    }
+    progress.attach(handle.runId, handle.sessionId);
+    this.progressTokens.set(token, handle.runId);
+
+    const finished = handle.done.then(async (outcome): Promise<AskFinished> => {
+      this.progressTokens.delete(token);
+      await progress.end(outcome.summary);
+      if (outcome.status === 'failed') this.client.show('error', `codebench: ${outcome.summary}`);
+      else if (outcome.status === 'completed' && !outcome.proposal && outcome.text && !this.client.features.runEvents) {
+        const text = outcome.text.length > MAX_ANSWER_IN_MESSAGE ? `${outcome.text.slice(0, MAX_ANSWER_IN_MESSAGE)}…` : outcome.text;
+        this.client.show('info', text);
+      }
+      if (outcome.proposal) {
+        const proposal = outcome.proposal;
+        void this.review.present(proposal).catch((error: unknown) => this.client.log(`review failed: ${(error as Error).message}`));
+      }
+      return {
+        runId: outcome.runId,
+        sessionId: outcome.sessionId,
+        status: outcome.status,
+        summary: outcome.summary,
+        text: outcome.text,
+        ...(outcome.proposal ? { proposalId: outcome.proposal.id } : {}),
+        ...(outcome.error ? { error: outcome.error } : {}),
+      };
+    });
+    return { handle, finished };
+  }
+
+  private selection(filePath: string, params: AskParams): AskRequest['selection'] {
+    if (!params.range) return undefined;
+    const text = this.documents.get(filePath)?.text ?? readText(filePath);
+    if (text === undefined) return undefined;
+    const { start, end } = rangeToOffsets(text, params.range, this.client.encoding);
+    if (start === end) return undefined;
+    return { startLine: params.range.start.line, endLine: params.range.end.line, text: text.slice(start, end) };
+  }
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,117 @@
+import type { ClientCapabilities, Connection, Diagnostic, WorkspaceEdit } from 'vscode-languageserver';
+import {
+  ApplyWorkspaceEditRequest,
+  MessageType,
+  PublishDiagnosticsNotification,
+  ShowDocumentRequest,
+  ShowMessageNotification,
+  ShowMessageRequest,
+  WorkDoneProgress,
+  WorkDoneProgressCreateRequest,
+} from 'vscode-languageserver';
+import { Notifications, type RunEventsParams } from '../protocol/methods.js';
+import type { ProgressSink } from './progress.js';
+import type { PositionEncoding } from './positions.js';
+
+/** What the client told us it can do, reduced to the decisions codebench makes from it. */
+export interface ClientFeatures {
+  showMessageRequest: boolean;
+  workDoneProgress: boolean;
+  documentChanges: boolean;
+  createFiles: boolean;
+  runEvents: boolean;
+}
+
+export function clientFeatures(capabilities: ClientCapabilities): ClientFeatures {
+  const experimental = (capabilities.experimental ?? {}) as { codebench?: { runEvents?: unknown } };
+  return {
+    showMessageRequest: capabilities.window?.showMessage !== undefined,
+    workDoneProgress: capabilities.window?.workDoneProgress === true,
+    documentChanges: capabilities.workspace?.workspaceEdit?.documentChanges === true,
+    createFiles: capabilities.workspace?.workspaceEdit?.resourceOperations?.includes('create') === true,
+    runEvents: experimental.codebench?.runEvents === true,
+  };
+}
+
+/**
+ * The editor as the rest of the LSP layer sees it: typed calls with failures turned into values,
+ * so a client that lacks a method never breaks a flow.
+ */
+export class EditorClient {
+  constructor(
+    private readonly connection: Connection,
+    readonly features: ClientFeatures,
+    readonly encoding: PositionEncoding,
+  ) {}
+
+  async applyEdit(label: string, edit: WorkspaceEdit): Promise<{ applied: boolean; failureReason?: string }> {
+    try {
+      const result = await this.connection.sendRequest(ApplyWorkspaceEditRequest.type, { label, edit });
+      return { applied: result.applied, failureReason: result.failureReason };
+    } catch (error) {
+      return { applied: false, failureReason: (error as Error).message };
+    }
+  }
+
+  /** The chosen title, or undefined when dismissed or unsupported. */
+  async ask(type: 'info' | 'warning', message: string, actions: string[]): Promise<string | undefined> {
+    if (!this.features.showMessageRequest) return undefined;
+    try {
+      const choice = await this.connection.sendRequest(ShowMessageRequest.type, {
+        type: type === 'info' ? MessageType.Info : MessageType.Warning,
+        message,
+        actions: actions.map((title) => ({ title })),
+      });
+      return choice?.title;
+    } catch {
+      return undefined;
+    }
+  }
+
+  show(type: 'info' | 'warning' | 'error', message: string): void {
+    const kinds: Record<typeof type, MessageType> = { info: MessageType.Info, warning: MessageType.Warning, error: MessageType.Error };
+    void this.connection.sendNotification(ShowMessageNotification.type, { type: kinds[type], message });
+  }
+
+  /** Helix handles showDocument without advertising it, so we try and fall back on failure. */
+  async showDocument(uri: string): Promise<boolean> {
+    try {
+      const result = await this.connection.sendRequest(ShowDocumentRequest.type, { uri, takeFocus: true });
+      return result.success;
+    } catch {
+      return false;
+    }
+  }
+
+  publishDiagnostics(uri: string, diagnostics: Diagnostic[], version?: number): void {
+    void this.connection.sendNotification(PublishDiagnosticsNotification.type, { uri, diagnostics, version });
+  }
+
+  log(message: string): void {
+    this.connection.console.log(message);
+  }
+
+  progressSink(): ProgressSink {
+    return {
+      createToken: async (token) => {
+        try {
+          await this.connection.sendRequest(WorkDoneProgressCreateRequest.type, { token });
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      progress: (token, value) => {
+        void this.connection.sendProgress(WorkDoneProgress.type, token, value as never);
+      },
+      runEvents: this.features.runEvents
+        ? (params: RunEventsParams) => void this.connection.sendNotification(Notifications.runEvents, params)
+        : undefined,
+      setTimer: (callback, ms) => {
+        const timer = setTimeout(callback, ms);
+        return { cancel: () => clearTimeout(timer) };
+      },
+      now: () => Date.now(),
+    };
+  }
+}

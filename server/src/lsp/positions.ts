@@ -1,0 +1,111 @@
+/**
+ * The one place where LSP positions meet JavaScript strings. Internally every offset is in UTF-16
+ * code units (what JS strings and TextDocument use); the client's `character` counts in the
+ * negotiated encoding. Converting anywhere else is how edits end up shifted after an emoji.
+ */
+
+export type PositionEncoding = 'utf-8' | 'utf-16' | 'utf-32';
+
+export interface Position {
+  line: number;
+  character: number;
+}
+
+export interface Range {
+  start: Position;
+  end: Position;
+}
+
+const SUPPORTED: readonly PositionEncoding[] = ['utf-8', 'utf-16', 'utf-32'];
+
+/** Honours the client's preference order; UTF-16 when it states none (the LSP default). */
+export function negotiateEncoding(offered: readonly string[] | undefined): PositionEncoding {
+  for (const encoding of offered ?? []) {
+    if ((SUPPORTED as readonly string[]).includes(encoding)) return encoding as PositionEncoding;
+  }
+  return 'utf-16';
+}
+
+function lineStart(text: string, line: number): number {
+  let offset = 0;
+  for (let current = 0; current < line; current++) {
+    const next = text.indexOf('\n', offset);
+    if (next === -1) return text.length;
+    offset = next + 1;
+  }
+  return offset;
+}
+
+function lineEnd(text: string, start: number): number {
+  const newline = text.indexOf('\n', start);
+  let end = newline === -1 ? text.length : newline;
+  if (end > start && text.charCodeAt(end - 1) === 13) end--;
+  return end;
+}
+
+function unitsOf(codePoint: number, encoding: PositionEncoding): number {
+  if (encoding === 'utf-16') return codePoint > 0xffff ? 2 : 1;
+  if (encoding === 'utf-32') return 1;
+  if (codePoint < 0x80) return 1;
+  if (codePoint < 0x800) return 2;
+  if (codePoint < 0x10000) return 3;
+  return 4;
+}
+
+/** Position (client encoding) → UTF-16 offset. Characters past the line end clamp to it. */
+export function offsetAt(text: string, position: Position, encoding: PositionEncoding): number {
+  const start = lineStart(text, Math.max(0, position.line));
+  if (position.line < 0) return 0;
+  const end = lineEnd(text, start);
+  if (encoding === 'utf-16') return Math.min(start + Math.max(0, position.character), end);
+  let units = 0;
+  let offset = start;
+  while (offset < end && units < position.character) {
+    const codePoint = text.codePointAt(offset)!;
+    const width = unitsOf(codePoint, encoding);
+    // A position inside a multi-unit character is invalid; round down to its start.
+    if (units + width > position.character) break;
+    units += width;
+    offset += codePoint > 0xffff ? 2 : 1;
+  }
+  return offset;
+}
+
+/** UTF-16 offset → position in the client encoding. */
+export function positionAt(text: string, offset: number, encoding: PositionEncoding): Position {
+  const clamped = Math.max(0, Math.min(offset, text.length));
+  let line = 0;
+  let start = 0;
+  for (;;) {
+    const next = text.indexOf('\n', start);
+    if (next === -1 || next >= clamped) break;
+    line++;
+    start = next + 1;
+  }
+  if (encoding === 'utf-16') return { line, character: clamped - start };
+  let units = 0;
+  let index = start;
+  while (index < clamped) {
+    const codePoint = text.codePointAt(index)!;
+    units += unitsOf(codePoint, encoding);
+    index += codePoint > 0xffff ? 2 : 1;
+  }
+  return { line, character: units };
+}
+
+export function rangeToOffsets(text: string, range: Range, encoding: PositionEncoding): { start: number; end: number } {
+  const start = offsetAt(text, range.start, encoding);
+  const end = Math.max(start, offsetAt(text, range.end, encoding));
+  return { start, end };
+}
+
+export function offsetsToRange(text: string, start: number, end: number, encoding: PositionEncoding): Range {
+  return { start: positionAt(text, start, encoding), end: positionAt(text, end, encoding) };
+}
+
+/** Converts a range from one encoding to another against the same text. */
+export function convertRange(text: string, range: Range, from: PositionEncoding, to: PositionEncoding): Range {
+  if (from === to) return range;
+  const { start, end } = rangeToOffsets(text, range, from);
+  return offsetsToRange(text, start, end, to);
+}

@@ -1,0 +1,149 @@
+import type { RunEvent } from '../agent/events.js';
+import type { RunEventsParams } from '../protocol/methods.js';
+
+/** What the reporter needs from the connection; a recording fake is enough to test it. */
+export interface ProgressSink {
+  createToken(token: string): Promise<boolean>;
+  progress(token: string, value: unknown): void;
+  runEvents?(params: RunEventsParams): void;
+  setTimer(callback: () => void, ms: number): { cancel(): void };
+  now(): number;
+}
+
+const REPORT_INTERVAL_MS = 250;
+const EVENTS_INTERVAL_MS = 50;
+const MAX_MESSAGE = 100;
+
+/**
+ * Turns a run's event stream into `$/progress` (at most a few reports a second, only when the
+ * text changed) and, for clients that opted in, batched `codebench/runEvents`. Editors redraw per
+ * notification, so a token-per-notification stream would make typing stutter.
+ */
+export class RunProgress {
+  private active = false;
+  private lastSentMessage = '';
+  private lastSentAt = 0;
+  private currentMessage = '';
+  private reportTimer: { cancel(): void } | undefined;
+  private pendingEvents: RunEvent[] = [];
+  private eventsTimer: { cancel(): void } | undefined;
+  private streamedLine = '';
+  private ready: Promise<void> = Promise.resolve();
+  private ended = false;
+  private runIds: { runId: string; sessionId: string } | undefined;
+
+  constructor(
+    private readonly sink: ProgressSink,
+    readonly token: string,
+    private readonly options: { title: string; useProgress: boolean },
+  ) {}
+
+  /** Starts the progress without waiting for the client; events before it is ready are kept. */
+  begin(message: string): void {
+    this.currentMessage = message;
+    if (!this.options.useProgress) return;
+    this.ready = this.sink.createToken(this.token).then((created) => {
+      if (!created || this.ended) return;
+      this.active = true;
+      this.lastSentMessage = message;
+      this.lastSentAt = this.sink.now();
+      this.sink.progress(this.token, { kind: 'begin', title: this.options.title, cancellable: true, message });
+      if (this.currentMessage !== message) this.setMessage(this.currentMessage);
+    });
+  }
+
+  /** Names the run once it exists, so batched events can carry its ids. */
+  attach(runId: string, sessionId: string): void {
+    this.runIds = { runId, sessionId };
+    this.flushEvents();
+  }
+
+  handle(event: RunEvent): void {
+    if (this.sink.runEvents) this.queueEvent(event);
+    const message = this.messageFor(event);
+    if (message !== undefined) this.setMessage(message);
+  }
+
+  /** Resolves once the client has been told, so callers can order later messages after it. */
+  async end(summary: string): Promise<void> {
+    this.flushEvents();
+    await this.ready;
+    this.ended = true;
+    this.reportTimer?.cancel();
+    this.reportTimer = undefined;
+    if (!this.active) return;
+    this.active = false;
+    this.sink.progress(this.token, { kind: 'end', message: truncate(summary) });
+  }
+
+  private messageFor(event: RunEvent): string | undefined {
+    switch (event.type) {
+      case 'text': {
+        const lines = (this.streamedLine + event.text).split('\n');
+        this.streamedLine = lines.at(-1) ?? '';
+        const lastLine = [...lines].reverse().find((line) => line.trim() !== '') ?? '';
+        return lastLine.trim() === '' ? undefined : `writing: ${lastLine.trim()}`;
+      }
+      case 'tool-started':
+        this.streamedLine = '';
+        return event.activity;
+      case 'tool-finished':
+        return event.isError ? `${event.activity} (failed, the agent will adjust)` : undefined;
+      case 'notice':
+        return event.message;
+      case 'proposal':
+        return `proposing ${event.summary}`;
+      case 'finished':
+        return undefined;
+    }
+  }
+
+  private setMessage(message: string): void {
+    this.currentMessage = truncate(message);
+    if (!this.active) return;
+    const wait = this.lastSentAt + REPORT_INTERVAL_MS - this.sink.now();
+    if (wait <= 0 && !this.reportTimer) {
+      this.sendReport();
+      return;
+    }
+    this.reportTimer ??= this.sink.setTimer(() => {
+      this.reportTimer = undefined;
+      this.sendReport();
+    }, Math.max(wait, 0));
+  }
+
+  private sendReport(): void {
+    if (!this.active || this.currentMessage === this.lastSentMessage) return;
+    this.lastSentMessage = this.currentMessage;
+    this.lastSentAt = this.sink.now();
+    this.sink.progress(this.token, { kind: 'report', message: this.currentMessage });
+  }
+
+  private queueEvent(event: RunEvent): void {
+    const last = this.pendingEvents.at(-1);
+    if (event.type === 'text' && last?.type === 'text') last.text += event.text;
+    else this.pendingEvents.push(event.type === 'text' ? { ...event } : event);
+    if (event.type === 'finished') {
+      this.flushEvents();
+      return;
+    }
+    this.eventsTimer ??= this.sink.setTimer(() => {
+      this.eventsTimer = undefined;
+      this.flushEvents();
+    }, EVENTS_INTERVAL_MS);
+  }
+
+  private flushEvents(): void {
+    this.eventsTimer?.cancel();
+    this.eventsTimer = undefined;
+    if (this.pendingEvents.length === 0 || !this.sink.runEvents || !this.runIds) return;
+    const events = this.pendingEvents;
+    this.pendingEvents = [];
+    this.sink.runEvents({ ...this.runIds, events });
+  }
+}
+
+function truncate(message: string): string {
+  const single = message.replace(/\s+/g, ' ').trim();
+  return single.length > MAX_MESSAGE ? `${single.slice(0, MAX_MESSAGE - 1)}…` : single;
+}

@@ -1,0 +1,259 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CodeAction, Diagnostic, TextDocumentEdit, CreateFile, WorkspaceEdit, TextEdit } from 'vscode-languageserver';
+import { CodeActionKind, DiagnosticSeverity } from 'vscode-languageserver';
+import type { Agent } from '../agent/agent.js';
+import { prepareApplication, type CurrentText, type PreparedFile, type Proposal } from '../agent/proposal.js';
+import type { Config } from '../config/schema.js';
+import { Commands } from '../protocol/methods.js';
+import { pathToUri, uriToPath, type DocumentStore } from './documents.js';
+import type { EditorClient } from './editor-client.js';
+import { offsetsToRange } from './positions.js';
+
+export type ReviewOutcome = 'applied' | 'discarded' | 'conflict' | 'pending';
+
+const CONFIRM_TIMEOUT_MS = 3000;
+
+function outcomeOf(proposal: Proposal | undefined): ReviewOutcome {
+  if (!proposal) return 'conflict';
+  return proposal.status === 'proposed' ? 'pending' : proposal.status;
+}
+
+/**
+ * How a proposal reaches the user and comes back: asked with showMessageRequest where the editor
+ * has it, otherwise offered as code actions marked by a diagnostic (Helix); applied as one
+ * versioned WorkspaceEdit, rebased onto whatever the user typed meanwhile.
+ */
+export class ReviewService {
+  /** Closed files' text as of the proposal, so code actions never touch the disk. */
+  private readonly diskTexts = new Map<string, string | undefined>();
+  /** The edit last offered in a code action, to recognise it when the editor applies it. */
+  private readonly offered = new Map<string, PreparedFile[]>();
+  private readonly waiters = new Set<() => void>();
+  private diagnosticsTimer: NodeJS.Timeout | undefined;
+  private readonly diagnosedUris = new Set<string>();
+
+  constructor(
+    private readonly agent: Agent,
+    private readonly documents: DocumentStore,
+    private readonly client: EditorClient,
+    private readonly config: () => Config,
+    private readonly dataDirectory: string,
+  ) {
+    agent.proposals.onSettled(() => this.scheduleDiagnostics(0));
+  }
+
+  async present(proposal: Proposal): Promise<ReviewOutcome> {
+    for (const file of proposal.files) {
+      if (!this.documents.get(file.absolutePath)) this.diskTexts.set(file.absolutePath, readDisk(file.absolutePath));
+    }
+    this.scheduleDiagnostics(0);
+    if (this.config().review === 'auto') return this.apply(proposal.id);
+    if (!this.client.features.showMessageRequest) {
+      this.client.show(
+        'info',
+        `codebench proposes changes to ${proposal.summary}. Use code actions on the file to apply, preview or discard them.`,
+      );
+      return 'pending';
+    }
+    let actions = ['Apply', 'Preview', 'Discard'];
+    for (;;) {
+      const choice = await this.client.ask('info', `codebench proposes changes to ${proposal.summary}.`, actions);
+      if (proposal.status !== 'proposed') return outcomeOf(proposal);
+      if (choice === 'Apply') return this.apply(proposal.id);
+      if (choice === 'Discard') return this.discard(proposal.id);
+      if (choice !== 'Preview') return 'pending';
+      await this.preview(proposal.id);
+      actions = ['Apply', 'Discard'];
+    }
+  }
+
+  currentText(absolutePath: string, fromDisk: boolean): CurrentText | undefined {
+    const open = this.documents.get(absolutePath);
+    if (open) return open;
+    const text = fromDisk || !this.diskTexts.has(absolutePath) ? readDisk(absolutePath) : this.diskTexts.get(absolutePath);
+    return text === undefined ? undefined : { text, version: null };
+  }
+
+  buildEdit(files: PreparedFile[]): WorkspaceEdit {
+    const { documentChanges, createFiles } = this.client.features;
+    if (!documentChanges) {
+      const changes: Record<string, TextEdit[]> = {};
+      for (const file of files) changes[pathToUri(file.absolutePath)] = this.textEdits(file);
+      return { changes };
+    }
+    const operations: Array<TextDocumentEdit | CreateFile> = [];
+    for (const file of files) {
+      const uri = pathToUri(file.absolutePath);
+      if (file.create && createFiles) operations.push({ kind: 'create', uri, options: { overwrite: false, ignoreIfExists: true } });
+      operations.push({ textDocument: { uri, version: file.version }, edits: this.textEdits(file) });
+    }
+    return { documentChanges: operations };
+  }
+
+  private textEdits(file: PreparedFile): TextEdit[] {
+    return file.edits.map((edit) => ({
+      range: offsetsToRange(file.currentText, edit.start, edit.end, this.client.encoding),
+      newText: edit.newText,
+    }));
+  }
+
+  async apply(proposalId: string): Promise<ReviewOutcome> {
+    const proposal = this.agent.proposals.get(proposalId);
+    if (!proposal || proposal.status !== 'proposed') return outcomeOf(proposal);
+    // Editors answer `applied: false` when the document moved on between our read and their
+    // apply; one fresh rebase absorbs that race, a second failure is reported.
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const prepared = prepareApplication(proposal, (path) => this.currentText(path, true));
+      if (!prepared.ok) return this.conflict(proposal, prepared.conflict);
+      if (prepared.files.length === 0) {
+        await this.agent.proposals.settle(proposal.id, 'applied', 'nothing left to change');
+        return 'applied';
+      }
+      const result = await this.client.applyEdit(`codebench: ${proposal.summary}`, this.buildEdit(prepared.files));
+      if (result.applied) {
+        const confirmed = await this.waitForTexts(prepared.files, CONFIRM_TIMEOUT_MS);
+        await this.agent.proposals.settle(proposal.id, 'applied', confirmed ? undefined : 'editor did not confirm the change');
+        return 'applied';
+      }
+      if (attempt === 2) {
+        return this.conflict(proposal, `the editor refused the edit (${result.failureReason ?? 'no reason given'})`);
+      }
+    }
+    return 'conflict';
+  }
+
+  private async conflict(proposal: Proposal, reason: string): Promise<ReviewOutcome> {
+    await this.agent.proposals.settle(proposal.id, 'conflict', reason);
+    this.client.show('warning', `codebench did not apply ${proposal.summary}: ${reason}. Nothing was changed; ask again to redo it on the current text.`);
+    return 'conflict';
+  }
+
+  async discard(proposalId: string): Promise<ReviewOutcome> {
+    const settled = await this.agent.proposals.settle(proposalId, 'discarded');
+    return settled ? 'discarded' : outcomeOf(this.agent.proposals.get(proposalId));
+  }
+
+  /** Writes the unified diff under the data directory and asks the editor to open it. */
+  async preview(proposalId: string): Promise<string | undefined> {
+    const proposal = this.agent.proposals.get(proposalId);
+    if (!proposal) return undefined;
+    const folder = join(this.dataDirectory, 'previews');
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    const file = join(folder, `${proposal.id}.diff`);
+    writeFileSync(file, proposal.diff, { mode: 0o600 });
+    const uri = pathToUri(file);
+    if (!(await this.client.showDocument(uri))) this.client.show('info', `codebench proposal ${proposal.summary}:\n${proposal.diff}`);
+    return uri;
+  }
+
+  /** The editor applied an offered edit itself (code action): confirm from the documents. */
+  async confirmApplied(proposalId: string): Promise<ReviewOutcome> {
+    const proposal = this.agent.proposals.get(proposalId);
+    if (!proposal || proposal.status !== 'proposed') return outcomeOf(proposal);
+    const offered = this.offered.get(proposalId);
+    const confirmed = offered ? await this.waitForTexts(offered, CONFIRM_TIMEOUT_MS) : false;
+    await this.agent.proposals.settle(proposalId, 'applied', confirmed ? undefined : 'applied by the editor, not confirmed');
+    return 'applied';
+  }
+
+  /** Code actions for pending proposals that touch this document, wherever the cursor is. */
+  codeActions(uri: string): CodeAction[] {
+    const path = uriToPath(uri);
+    if (!path) return [];
+    const actions: CodeAction[] = [];
+    for (const proposal of this.agent.proposals.pendingFor(path)) {
+      const prepared = prepareApplication(proposal, (file) => this.currentText(file, false));
+      const argumentsFor = [{ proposalId: proposal.id }];
+      if (prepared.ok) {
+        this.offered.set(proposal.id, prepared.files);
+        actions.push({
+          title: `Apply agent edit: ${proposal.summary}`,
+          kind: CodeActionKind.QuickFix,
+          isPreferred: true,
+          edit: this.buildEdit(prepared.files),
+          command: { title: 'Record applied', command: Commands.confirmApplied, arguments: argumentsFor },
+        });
+      }
+      actions.push(
+        { title: `Preview agent edit: ${proposal.summary}`, kind: CodeActionKind.Empty, command: { title: 'Preview', command: Commands.previewProposal, arguments: argumentsFor } },
+        { title: `Discard agent edit: ${proposal.summary}`, kind: CodeActionKind.Empty, command: { title: 'Discard', command: Commands.discardProposal, arguments: argumentsFor } },
+      );
+    }
+    return actions;
+  }
+
+  /** Called on every document change: wakes confirmations and refreshes proposal markers. */
+  documentChanged(): void {
+    for (const waiter of [...this.waiters]) waiter();
+    if (this.agent.proposals.pending().length > 0 || this.diagnosedUris.size > 0) this.scheduleDiagnostics(150);
+  }
+
+  private waitForTexts(files: PreparedFile[], timeoutMs: number): Promise<boolean> {
+    const open = files.filter((file) => this.documents.get(file.absolutePath));
+    const matches = () => open.every((file) => this.documents.get(file.absolutePath)?.text === file.resultText);
+    if (matches()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const check = () => {
+        if (!matches()) return;
+        finish(true);
+      };
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      const finish = (value: boolean) => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve(value);
+      };
+      this.waiters.add(check);
+    });
+  }
+
+  private scheduleDiagnostics(delayMs: number): void {
+    if (this.diagnosticsTimer) clearTimeout(this.diagnosticsTimer);
+    this.diagnosticsTimer = setTimeout(() => this.publishDiagnostics(), delayMs);
+  }
+
+  /** One Information diagnostic per proposed hunk in open documents, so Helix users find them. */
+  private publishDiagnostics(): void {
+    this.diagnosticsTimer = undefined;
+    const byUri = new Map<string, Diagnostic[]>();
+    for (const proposal of this.agent.proposals.pending()) {
+      const prepared = prepareApplication(proposal, (file) => this.currentText(file, false));
+      if (!prepared.ok) continue;
+      for (const file of prepared.files) {
+        if (!this.documents.get(file.absolutePath)) continue;
+        const uri = pathToUri(file.absolutePath);
+        const list = byUri.get(uri) ?? [];
+        for (const edit of file.edits) {
+          list.push({
+            range: offsetsToRange(file.currentText, edit.start, edit.end, this.client.encoding),
+            severity: DiagnosticSeverity.Information,
+            source: 'codebench',
+            message: `Agent proposal: ${proposal.summary}. Code actions: apply, preview or discard.`,
+            data: { proposalId: proposal.id },
+          });
+        }
+        byUri.set(uri, list);
+      }
+    }
+    for (const uri of this.diagnosedUris) if (!byUri.has(uri)) this.client.publishDiagnostics(uri, []);
+    this.diagnosedUris.clear();
+    for (const [uri, diagnostics] of byUri) {
+      this.client.publishDiagnostics(uri, diagnostics);
+      this.diagnosedUris.add(uri);
+    }
+  }
+
+  dispose(): void {
+    if (this.diagnosticsTimer) clearTimeout(this.diagnosticsTimer);
+  }
+}
+
+function readDisk(path: string): string | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}

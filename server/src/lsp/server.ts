@@ -1,0 +1,117 @@
+import type { CancellationToken, Connection, InitializeParams, InitializeResult } from 'vscode-languageserver';
+import {
+  CodeActionKind,
+  DidChangeConfigurationNotification,
+  DidChangeWorkspaceFoldersNotification,
+  TextDocumentSyncKind,
+  WorkDoneProgressCancelNotification,
+} from 'vscode-languageserver';
+import { Commands, Requests } from '../protocol/methods.js';
+import { DocumentStore, uriToPath } from './documents.js';
+import { clientFeatures, EditorClient } from './editor-client.js';
+import { negotiateEncoding, type PositionEncoding } from './positions.js';
+import type { Services } from './services.js';
+
+export interface ServerOptions {
+  env: NodeJS.ProcessEnv;
+  version: string;
+}
+
+type RequestHandler = (services: Services, params: unknown, token: CancellationToken) => unknown;
+
+/**
+ * Every request codebench answers, in one table. Standard methods and `codebench/*` alike; the
+ * protocol.md check reads `Requests` and `Commands`, which this table is built from.
+ */
+const REQUESTS: Array<[string, RequestHandler]> = [
+  ['textDocument/codeAction', (services, params) => services.codeActions(params as never)],
+  ['workspace/executeCommand', (services, params) => services.executeCommand(params as never)],
+  [Requests.ask, (services, params, token) => services.ask(params, token)],
+  [Requests.cancel, (services, params) => services.cancel(params)],
+  [Requests.sessions, (services, params) => services.sessions(params)],
+  [Requests.messages, (services, params) => services.messages(params)],
+  [Requests.search, (services, params) => services.search(params)],
+];
+
+/**
+ * Binds the protocol. `initialize` is answered from this module alone; the services (config,
+ * database, agent, SDKs) are imported afterwards, and every handler awaits them.
+ */
+export function startServer(connection: Connection, options: ServerOptions): void {
+  let encoding: PositionEncoding = 'utf-16';
+  let folders: string[] = [];
+  let client: EditorClient | undefined;
+  let initializeParams: InitializeParams | undefined;
+  const documents = new DocumentStore(() => encoding);
+  documents.documents.listen(connection);
+
+  let loading: Promise<Services> | undefined;
+  let loaded: Services | undefined;
+  const services = (): Promise<Services> => {
+    loading ??= import('./services.js').then(({ Services: ServicesClass }) => {
+      if (!client || !initializeParams) throw new Error('server used before initialize');
+      loaded = new ServicesClass({
+        client,
+        documents,
+        env: options.env,
+        initializationOptions: initializeParams.initializationOptions,
+        workspaceFolders: () => folders,
+      });
+      return loaded;
+    });
+    return loading;
+  };
+
+  connection.onInitialize((params): InitializeResult => {
+    initializeParams = params;
+    encoding = negotiateEncoding(params.capabilities.general?.positionEncodings);
+    client = new EditorClient(connection, clientFeatures(params.capabilities), encoding);
+    folders = (params.workspaceFolders ?? []).map((folder) => uriToPath(folder.uri)).filter((path): path is string => !!path);
+    const rootPath = params.rootUri ? uriToPath(params.rootUri) : undefined;
+    if (folders.length === 0 && rootPath) folders = [rootPath];
+    return {
+      capabilities: {
+        positionEncoding: encoding,
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+        codeActionProvider: {
+          codeActionKinds: [CodeActionKind.QuickFix, CodeActionKind.Refactor, CodeActionKind.RefactorRewrite, CodeActionKind.Empty],
+          resolveProvider: false,
+        },
+        executeCommandProvider: { commands: Object.values(Commands) },
+        workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
+        experimental: { codebench: { runEvents: true } },
+      },
+      serverInfo: { name: 'codebench', version: options.version },
+    };
+  });
+
+  connection.onInitialized(() => {
+    // Registered here so it replaces the library's own handler, which only knows its reporters.
+    connection.onNotification(WorkDoneProgressCancelNotification.type, ({ token }) => {
+      void services().then((loadedServices) => loadedServices.askFlow.cancelByProgressToken(token));
+    });
+    void services().then((loadedServices) => loadedServices.warmUp());
+  });
+
+  for (const [method, handler] of REQUESTS) {
+    connection.onRequest(method, async (params: unknown, token: CancellationToken) => handler(await services(), params, token));
+  }
+
+  connection.onNotification(DidChangeConfigurationNotification.type, ({ settings }) => {
+    void services().then((loadedServices) => loadedServices.didChangeConfiguration(settings));
+  });
+  connection.onNotification(DidChangeWorkspaceFoldersNotification.type, ({ event }) => {
+    const removed = new Set(event.removed.map((folder) => uriToPath(folder.uri)));
+    folders = folders.filter((folder) => !removed.has(folder));
+    for (const folder of event.added) {
+      const path = uriToPath(folder.uri);
+      if (path && !folders.includes(path)) folders.push(path);
+    }
+  });
+  documents.documents.onDidChangeContent(() => loaded?.documentChanged());
+
+  connection.onShutdown(async () => {
+    await loaded?.shutdown();
+  });
+  connection.listen();
+}

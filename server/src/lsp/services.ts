@@ -1,0 +1,267 @@
+import { join } from 'node:path';
+import type { CancellationToken, CodeAction, CodeActionParams, ExecuteCommandParams } from 'vscode-languageserver';
+import { ErrorCodes, LSPErrorCodes, ResponseError } from 'vscode-languageserver';
+import { Agent } from '../agent/agent.js';
+import { ConfigError, configFilePath, dataDirectory, parseConfigLayer, readConfigFile, resolveConfig } from '../config/load.js';
+import { builtInConfig, type Config, type ConfigFile } from '../config/schema.js';
+import { Commands, type AskFinished, type AskStarted, type RequestShapes } from '../protocol/methods.js';
+import {
+  askParamsSchema,
+  askPromptParamsSchema,
+  messagesParamsSchema,
+  optionalRunIdSchema,
+  parseParams,
+  proposalRefSchema,
+  runIdSchema,
+  searchParamsSchema,
+  sessionsParamsSchema,
+} from '../protocol/params.js';
+import { createLanguageModel } from '../providers/registry.js';
+import { Store } from '../store/store.js';
+import { AskFlow } from './ask-flow.js';
+import { agentCodeActions, BUILT_IN_PRESETS } from './code-actions.js';
+import type { DocumentStore } from './documents.js';
+import type { EditorClient } from './editor-client.js';
+import { ReviewService } from './review.js';
+
+export interface ServicesOptions {
+  client: EditorClient;
+  documents: DocumentStore;
+  env: NodeJS.ProcessEnv;
+  initializationOptions: unknown;
+  workspaceFolders: () => string[];
+}
+
+function invalid(message: string): ResponseError<void> {
+  return new ResponseError(ErrorCodes.InvalidParams, message);
+}
+
+function parsed<T>(outcome: { ok: true; value: T } | { ok: false; message: string }): T {
+  if (!outcome.ok) throw invalid(outcome.message);
+  return outcome.value;
+}
+
+/**
+ * Everything behind the protocol binding that costs start-up time (zod, kysely, SQLite, the diff
+ * libraries): loaded after `initialize` has been answered.
+ */
+export class Services {
+  readonly agent: Agent;
+  readonly review: ReviewService;
+  readonly askFlow: AskFlow;
+  private config: Config = builtInConfig;
+  private readonly layers: { file: ConfigFile; init: ConfigFile; settings: ConfigFile } = { file: {}, init: {}, settings: {} };
+  private storePromise: Promise<Store> | undefined;
+  private readonly configPath: string;
+  private readonly dataDirectory: string;
+
+  constructor(private readonly options: ServicesOptions) {
+    this.configPath = configFilePath(options.env);
+    this.dataDirectory = dataDirectory(options.env);
+    this.loadConfig(() => {
+      this.layers.file = readConfigFile(this.configPath);
+      this.layers.init = parseConfigLayer(options.initializationOptions ?? {}, 'initializationOptions');
+    });
+    this.agent = new Agent({
+      store: () => this.store(),
+      config: () => this.config,
+      documents: options.documents,
+      createModel: (name, providerConfig) => createLanguageModel(name, providerConfig, options.env),
+      log: (message) => options.client.log(message),
+    });
+    this.review = new ReviewService(this.agent, options.documents, options.client, () => this.config, this.dataDirectory);
+    this.askFlow = new AskFlow(this.agent, options.documents, options.client, this.review, options.workspaceFolders);
+  }
+
+  /** Opens the database now so the first ask does not pay for it; marks runs a crash left open. */
+  warmUp(): void {
+    this.store().catch((error: unknown) => {
+      this.options.client.show('error', `codebench cannot open its database: ${(error as Error).message}`);
+    });
+  }
+
+  store(): Promise<Store> {
+    this.storePromise ??= Store.open(join(this.dataDirectory, 'codebench.db')).then(async (store) => {
+      await store.markInterruptedRuns();
+      return store;
+    });
+    return this.storePromise;
+  }
+
+  private loadConfig(read: () => void): void {
+    try {
+      read();
+      this.config = resolveConfig([
+        { source: this.configPath, config: this.layers.file },
+        { source: 'initializationOptions', config: this.layers.init },
+        { source: 'workspace/didChangeConfiguration settings.codebench', config: this.layers.settings },
+      ]);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      // Keep serving with the last good configuration; the user sees exactly what to fix.
+      this.options.client.show('error', error.message);
+      this.options.client.log(error.message);
+    }
+  }
+
+  didChangeConfiguration(settings: unknown): void {
+    const section = (settings as { codebench?: unknown } | null | undefined)?.codebench;
+    if (section === undefined) return;
+    this.loadConfig(() => {
+      this.layers.settings = parseConfigLayer(section, 'workspace/didChangeConfiguration settings.codebench');
+    });
+  }
+
+  codeActions(params: CodeActionParams): CodeAction[] {
+    const document = this.options.documents.byUri(params.textDocument.uri);
+    const actions = document
+      ? agentCodeActions({
+          params,
+          lineAt: (line) =>
+            line < document.lineCount
+              ? document.getText({ start: { line, character: 0 }, end: { line: line + 1, character: 0 } })
+              : undefined,
+          userPresets: this.config.presets,
+          canPrompt: this.options.client.features.showMessageRequest,
+          runningRuns: this.agent.activeRuns().map((run) => ({ runId: run.runId, instruction: run.instruction })),
+        })
+      : [];
+    return [...this.review.codeActions(params.textDocument.uri), ...actions];
+  }
+
+  private readonly commands: Record<string, (argument: unknown, where: string) => Promise<unknown>> = {
+    [Commands.ask]: async (argument, where): Promise<AskStarted> => {
+      const { handle } = await this.askFlow.start(parsed(parseParams(askParamsSchema, argument, where)), where);
+      return { runId: handle.runId, sessionId: handle.sessionId };
+    },
+    [Commands.askPrompt]: async (argument, where): Promise<AskStarted | null> => {
+      const params = parsed(parseParams(askPromptParamsSchema, argument, where));
+      const presets = [...BUILT_IN_PRESETS.filter((preset) => !preset.needsDiagnostics), ...this.config.presets];
+      const directiveHint = 'Write my own (@agent line)…';
+      const choice = await this.options.client.ask('info', 'What should the agent do?', [...presets.map((preset) => preset.title), directiveHint]);
+      if (choice === directiveHint) {
+        this.options.client.show('info', 'Write a line "@agent <what to do>" (in a comment) near the code, then open code actions again.');
+      }
+      const preset = presets.find((candidate) => candidate.title === choice);
+      if (!preset) return null;
+      const { handle } = await this.askFlow.start({ ...params, instruction: preset.instruction }, where);
+      return { runId: handle.runId, sessionId: handle.sessionId };
+    },
+    [Commands.cancel]: async (argument, where) => {
+      const { runId } = parsed(parseParams(optionalRunIdSchema, argument ?? {}, where));
+      const targets = runId ? [runId] : this.agent.activeRuns().map((run) => run.runId);
+      return { cancelled: targets.filter((target) => this.agent.cancel(target)) };
+    },
+    [Commands.applyProposal]: async (argument, where) => ({
+      status: await this.review.apply(this.proposalId(argument, where)),
+    }),
+    [Commands.previewProposal]: async (argument, where) => ({
+      uri: (await this.review.preview(this.proposalId(argument, where))) ?? null,
+    }),
+    [Commands.discardProposal]: async (argument, where) => ({
+      status: await this.review.discard(this.proposalId(argument, where)),
+    }),
+    [Commands.confirmApplied]: async (argument, where) => ({
+      status: await this.review.confirmApplied(this.proposalId(argument, where)),
+    }),
+  };
+
+  private proposalId(argument: unknown, where: string): string {
+    const { proposalId } = parsed(parseParams(proposalRefSchema, argument, where));
+    if (!this.agent.proposals.get(proposalId)) throw invalid(`Invalid params: ${where}.proposalId: no pending proposal "${proposalId}"`);
+    return proposalId;
+  }
+
+  async executeCommand(params: ExecuteCommandParams): Promise<unknown> {
+    const handler = this.commands[params.command];
+    if (!handler) throw invalid(`Invalid params: command: unknown command "${params.command}" (known: ${Object.keys(this.commands).join(', ')})`);
+    if (params.arguments !== undefined && !Array.isArray(params.arguments)) throw invalid('Invalid params: arguments: must be an array');
+    return handler(params.arguments?.[0], `${params.command} arguments[0]`);
+  }
+
+  /** The long-lived form of ask: answers when the run ends, and `$/cancelRequest` cancels it. */
+  async ask(params: unknown, token: CancellationToken): Promise<AskFinished> {
+    const value = parsed(parseParams(askParamsSchema, params, 'params'));
+    const { handle, finished } = await this.askFlow.start(value, 'params');
+    const subscription = token.onCancellationRequested(() => handle.cancel());
+    try {
+      const result = await finished;
+      if (result.status === 'cancelled' && token.isCancellationRequested) {
+        throw new ResponseError(LSPErrorCodes.RequestCancelled, `run ${result.runId} cancelled`);
+      }
+      return result;
+    } finally {
+      subscription.dispose();
+    }
+  }
+
+  async cancel(params: unknown): Promise<RequestShapes['codebench/cancel']['result']> {
+    const { runId } = parsed(parseParams(runIdSchema, params, 'params'));
+    return { cancelled: this.agent.cancel(runId) };
+  }
+
+  async sessions(params: unknown): Promise<RequestShapes['codebench/sessions']['result']> {
+    const value = parsed(parseParams(sessionsParamsSchema, params ?? {}, 'params'));
+    const store = await this.store();
+    const sessions = await store.listSessions({ workspaceUri: value.workspaceUri, limit: value.limit });
+    return {
+      sessions: sessions.map((session) => ({
+        id: session.id,
+        title: session.title,
+        workspaceUri: session.workspaceUri,
+        provider: session.provider,
+        createdAt: session.createdAt,
+        updatedAt: session.updatedAt,
+        messageCount: session.messageCount,
+        lastMessagePreview: session.lastMessagePreview,
+      })),
+    };
+  }
+
+  async messages(params: unknown): Promise<RequestShapes['codebench/messages']['result']> {
+    const { sessionId } = parsed(parseParams(messagesParamsSchema, params, 'params'));
+    const store = await this.store();
+    if (!(await store.getSession(sessionId))) throw invalid(`Invalid params: params.sessionId: no session with id "${sessionId}"`);
+    const messages = await store.listMessages(sessionId);
+    return {
+      messages: messages.map((message) => ({
+        id: message.id,
+        role: message.role,
+        content: message.content,
+        createdAt: message.createdAt,
+        ...(message.runId ? { runId: message.runId } : {}),
+      })),
+    };
+  }
+
+  async search(params: unknown): Promise<RequestShapes['codebench/search']['result']> {
+    const { query, limit } = parsed(parseParams(searchParamsSchema, params, 'params'));
+    const store = await this.store();
+    const hits = await store.searchMessages({ query, limit });
+    return {
+      hits: hits.map((hit) => ({
+        messageId: hit.messageId,
+        sessionId: hit.sessionId,
+        sessionTitle: hit.sessionTitle,
+        role: hit.role,
+        snippet: hit.snippet,
+        createdAt: hit.createdAt,
+        ...(hit.runId ? { runId: hit.runId } : {}),
+      })),
+    };
+  }
+
+  documentChanged(): void {
+    this.review.documentChanged();
+  }
+
+  /** Cancels runs and waits (bounded) for them to record their end before the store closes. */
+  async shutdown(): Promise<void> {
+    const runs = this.agent.activeRuns();
+    for (const run of runs) run.cancel();
+    await Promise.race([Promise.allSettled(runs.map((run) => run.done)), new Promise((resolve) => setTimeout(resolve, 2000))]);
+    this.review.dispose();
+    if (this.storePromise) await (await this.storePromise.catch(() => undefined))?.close();
+  }
+}
+

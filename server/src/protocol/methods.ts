@@ -1,0 +1,121 @@
+/**
+ * Every custom method and command codebench speaks, declared once. The LSP layer binds handlers
+ * to these constants, the tests drive the server with them, and test/unit/protocol-doc.test.ts
+ * fails when protocol.md does not describe one of them.
+ */
+import type { RunEvent, RunStatus } from '../agent/events.js';
+
+export type { RunEvent, RunStatus };
+
+export interface LspRange {
+  start: { line: number; character: number };
+  end: { line: number; character: number };
+}
+
+export interface DiagnosticHint {
+  range?: LspRange;
+  message: string;
+  severity?: number;
+  source?: string;
+}
+
+/** Arguments of `codebench.ask` (command) and `codebench/ask` (request). */
+export interface AskParams {
+  uri: string;
+  range?: LspRange;
+  instruction: string;
+  provider?: string;
+  sessionId?: string;
+  diagnostics?: DiagnosticHint[];
+}
+
+export interface AskStarted {
+  runId: string;
+  sessionId: string;
+}
+
+export interface AskFinished extends AskStarted {
+  status: Exclude<RunStatus, 'running'>;
+  summary: string;
+  /** The model's final text. */
+  text: string;
+  proposalId?: string;
+  error?: string;
+}
+
+export interface SessionInfo {
+  id: string;
+  title: string;
+  workspaceUri: string;
+  provider: string;
+  createdAt: string;
+  updatedAt: string;
+  messageCount: number;
+  lastMessagePreview: string | null;
+}
+
+export interface MessageInfo {
+  id: number;
+  role: 'user' | 'assistant' | 'system';
+  content: string;
+  createdAt: string;
+  runId?: string;
+}
+
+export interface SearchHitInfo {
+  messageId: number;
+  sessionId: string;
+  sessionTitle: string;
+  role: 'user' | 'assistant' | 'system';
+  /** Matching excerpt; matched terms are wrapped in `[` and `]`. */
+  snippet: string;
+  createdAt: string;
+  runId?: string;
+}
+
+export interface ProposalRef {
+  proposalId: string;
+}
+
+export interface RunEventsParams {
+  runId: string;
+  sessionId: string;
+  events: RunEvent[];
+}
+
+export const Commands = {
+  ask: 'codebench.ask',
+  askPrompt: 'codebench.askPrompt',
+  cancel: 'codebench.cancel',
+  applyProposal: 'codebench.applyProposal',
+  previewProposal: 'codebench.previewProposal',
+  discardProposal: 'codebench.discardProposal',
+  confirmApplied: 'codebench.confirmApplied',
+} as const;
+
+export const Requests = {
+  ask: 'codebench/ask',
+  cancel: 'codebench/cancel',
+  sessions: 'codebench/sessions',
+  messages: 'codebench/messages',
+  search: 'codebench/search',
+} as const;
+
+export const Notifications = {
+  runEvents: 'codebench/runEvents',
+} as const;
+
+/** Request and response shapes, keyed by method, for typed clients and tests. */
+export interface RequestShapes {
+  'codebench/ask': { params: AskParams; result: AskFinished };
+  'codebench/cancel': { params: { runId: string }; result: { cancelled: boolean } };
+  'codebench/sessions': { params: { workspaceUri?: string; limit?: number }; result: { sessions: SessionInfo[] } };
+  'codebench/messages': { params: { sessionId: string }; result: { messages: MessageInfo[] } };
+  'codebench/search': { params: { query: string; limit?: number }; result: { hits: SearchHitInfo[] } };
+}
+
+/** Client opt-in, sent as `capabilities.experimental.codebench`. */
+export interface CodebenchClientCapabilities {
+  /** Receive `codebench/runEvents` with streamed text and tool steps. */
+  runEvents?: boolean;
+}

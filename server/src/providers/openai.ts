@@ -1,0 +1,140 @@
+import OpenAI from 'openai';
+import type {
+  ChatCompletionChunk,
+  ChatCompletionCreateParamsStreaming,
+  ChatCompletionMessageParam,
+  ChatCompletionTool,
+} from 'openai/resources/chat/completions';
+import { ProviderError } from './errors.js';
+import { parseToolArguments, type ProviderCall } from './registry.js';
+import type { ChatMessage, FinishReason, StreamPart, ToolCall, Usage } from './types.js';
+
+/** OpenAI chat completions, for api.openai.com and any server that imitates it. */
+
+export async function* streamOpenAI(call: ProviderCall): AsyncGenerator<StreamPart> {
+  const { config, request } = call;
+  const client = new OpenAI({
+    // Local OpenAI-style servers usually ignore the key, but the SDK refuses to start without one.
+    apiKey: call.apiKey ?? 'not-needed',
+    baseURL: call.baseURL,
+    maxRetries: 0,
+    logLevel: 'off',
+  });
+  const maxTokens = request.maxOutputTokens ?? config.maxOutputTokens;
+  const temperature = request.temperature ?? config.temperature;
+  const body: ChatCompletionCreateParamsStreaming = {
+    model: config.model,
+    messages: toWireMessages(request.system, request.messages),
+    stream: true,
+    stream_options: { include_usage: true },
+    ...(request.tools.length > 0 ? { tools: request.tools.map(toWireTool) } : {}),
+    ...(temperature !== undefined ? { temperature } : {}),
+    // api.openai.com deprecated max_tokens for reasoning models; most imitators only know max_tokens.
+    ...(maxTokens !== undefined
+      ? call.kind === 'openai'
+        ? { max_completion_tokens: maxTokens }
+        : { max_tokens: maxTokens }
+      : {}),
+  };
+
+  const stream = await client.chat.completions.create(body, { signal: call.signal });
+  call.touch();
+
+  const pending = new Map<number, { id: string; name: string; args: string }>();
+  let finish: FinishReason | undefined;
+  let usage: Usage | undefined;
+  let emittedCalls = false;
+
+  for await (const chunk of stream as AsyncIterable<ChatCompletionChunk>) {
+    call.touch();
+    if (chunk.usage) {
+      usage = { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens };
+    }
+    for (const choice of chunk.choices) {
+      const delta = choice.delta;
+      if (delta?.content) yield { type: 'text-delta', text: delta.content };
+      for (const fragment of delta?.tool_calls ?? []) {
+        const entry = pending.get(fragment.index) ?? { id: '', name: '', args: '' };
+        if (fragment.id) entry.id = fragment.id;
+        if (fragment.function?.name) entry.name += fragment.function.name;
+        if (fragment.function?.arguments) entry.args += fragment.function.arguments;
+        pending.set(fragment.index, entry);
+      }
+      if (choice.finish_reason) {
+        finish = mapFinish(choice.finish_reason);
+        yield* drainToolCalls(pending);
+        emittedCalls ||= pending.size > 0;
+        pending.clear();
+      }
+    }
+  }
+  if (call.signal.aborted) return;
+  if (finish === undefined) {
+    throw new ProviderError({
+      kind: 'bad-response',
+      providerName: call.providerName,
+      message: `${call.providerName} (${call.kind} at ${call.baseURL}) ended the stream before the model finished (no finish_reason).`,
+    });
+  }
+  if (usage) yield { type: 'usage', usage };
+  // Some imitators report "stop" even when the turn ended in tool calls.
+  yield { type: 'finish', reason: emittedCalls && finish === 'stop' ? 'tool-calls' : finish };
+}
+
+function* drainToolCalls(pending: Map<number, { id: string; name: string; args: string }>): Generator<StreamPart> {
+  for (const [index, entry] of [...pending.entries()].sort((a, b) => a[0] - b[0])) {
+    const toolCall: ToolCall = {
+      id: entry.id || `call_${index}_${Date.now().toString(36)}`,
+      name: entry.name,
+      args: parseToolArguments(entry.args),
+    };
+    yield { type: 'tool-call', call: toolCall };
+  }
+}
+
+function mapFinish(reason: string): FinishReason {
+  switch (reason) {
+    case 'stop':
+      return 'stop';
+    case 'tool_calls':
+    case 'function_call':
+      return 'tool-calls';
+    case 'length':
+      return 'length';
+    default:
+      return 'other';
+  }
+}
+
+function toWireTool(tool: { name: string; description: string; parameters: Record<string, unknown> }): ChatCompletionTool {
+  return { type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } };
+}
+
+function toWireMessages(system: string, messages: ChatMessage[]): ChatCompletionMessageParam[] {
+  const wire: ChatCompletionMessageParam[] = [];
+  if (system) wire.push({ role: 'system', content: system });
+  for (const message of messages) {
+    if (message.role === 'user') {
+      wire.push({ role: 'user', content: message.content });
+    } else if (message.role === 'assistant') {
+      const calls = message.toolCalls ?? [];
+      wire.push({
+        role: 'assistant',
+        // The API rejects an empty string beside tool calls but accepts null.
+        content: message.content || (calls.length > 0 ? null : ''),
+        ...(calls.length > 0
+          ? {
+              tool_calls: calls.map((c) => ({
+                id: c.id,
+                type: 'function' as const,
+                function: { name: c.name, arguments: JSON.stringify(c.args) },
+              })),
+            }
+          : {}),
+      });
+    } else {
+      wire.push({ role: 'tool', tool_call_id: message.toolCallId, content: message.content });
+    }
+  }
+  return wire;
+}

@@ -1,0 +1,241 @@
+import type { HttpProviderConfig, ProviderConfig } from '../config/schema.js';
+import { classifyError, formatSeconds, type ClassifyContext } from './classify.js';
+import { ProviderError } from './errors.js';
+import { RetryingModel, type RetryOptions } from './retry.js';
+import type { LanguageModel, ModelRequest, ProviderKind, StreamPart } from './types.js';
+
+/**
+ * Picks the transport for a provider config and wraps it in the behaviour every transport
+ * shares: API-key lookup at call time, lazy SDK loading, timeouts, cancellation, error
+ * classification and retry. Transports themselves only translate wire formats and may throw.
+ */
+
+type HttpKind = HttpProviderConfig['kind'];
+
+/** What a transport gets for one turn. */
+export interface ProviderCall {
+  providerName: string;
+  kind: HttpKind;
+  config: HttpProviderConfig;
+  /** Resolved from the environment for this call only; never to be logged or echoed. */
+  apiKey: string | undefined;
+  baseURL: string;
+  request: ModelRequest;
+  /** Aborted on cancel and on timeout; hand it to the SDK so the socket is torn down. */
+  signal: AbortSignal;
+  /** Call on every chunk received, so a long tool call being assembled does not look stalled. */
+  touch(): void;
+}
+
+/** A transport: yields parts, throws on failure (the guard classifies what it throws). */
+export type ProviderStream = (call: ProviderCall) => AsyncIterable<StreamPart>;
+
+export interface CreateModelOptions {
+  retry?: RetryOptions;
+}
+
+export const DEFAULT_TIMEOUT_SECONDS = 120;
+
+const DEFAULT_BASE_URL: Record<HttpKind, string | undefined> = {
+  openai: 'https://api.openai.com/v1',
+  'openai-compatible': undefined,
+  anthropic: 'https://api.anthropic.com',
+  ollama: 'http://127.0.0.1:11434',
+};
+
+const DEFAULT_KEY_ENV: Partial<Record<HttpKind, string>> = {
+  openai: 'OPENAI_API_KEY',
+  anthropic: 'ANTHROPIC_API_KEY',
+};
+
+/** Each module is imported on first use so server start-up does not pay for the SDKs. */
+const transports: Record<HttpKind, () => Promise<ProviderStream>> = {
+  openai: async () => (await import('./openai.js')).streamOpenAI,
+  'openai-compatible': async () => (await import('./openai.js')).streamOpenAI,
+  anthropic: async () => (await import('./anthropic.js')).streamAnthropic,
+  ollama: async () => (await import('./ollama.js')).streamOllama,
+};
+
+export function createLanguageModel(
+  name: string,
+  config: ProviderConfig,
+  env: NodeJS.ProcessEnv,
+  options: CreateModelOptions = {},
+): LanguageModel {
+  if (!isHttp(config)) {
+    const message = `Provider "${name}" uses kind "${config.kind}", which is not available yet. Pick an HTTP provider (openai, anthropic, ollama, openai-compatible) as defaultProvider.`;
+    return fixedError(name, config.kind, config.model ?? config.kind, 'config', message);
+  }
+  const baseURL = config.baseURL ?? DEFAULT_BASE_URL[config.kind];
+  if (baseURL === undefined) {
+    const message = `Provider "${name}" has kind "openai-compatible" but no "baseURL"; set it to the server's OpenAI-style endpoint, e.g. http://127.0.0.1:8080/v1.`;
+    return fixedError(name, config.kind, config.model, 'config', message);
+  }
+  const kind = config.kind;
+  const base: LanguageModel = {
+    providerName: name,
+    kind,
+    model: config.model,
+    stream: (request, signal) => guardedStream({ name, kind, config, env, baseURL }, request, signal),
+  };
+  return new RetryingModel(base, options.retry);
+}
+
+interface Resolved {
+  name: string;
+  kind: HttpKind;
+  config: HttpProviderConfig;
+  env: NodeJS.ProcessEnv;
+  baseURL: string;
+}
+
+function resolveKey(r: Resolved): { apiKey: string | undefined; keyEnv: string | undefined } | ProviderError {
+  const keyEnv = r.config.apiKeyEnv ?? DEFAULT_KEY_ENV[r.kind];
+  const apiKey = keyEnv ? r.env[keyEnv]?.trim() || undefined : undefined;
+  // Only kinds with a well-known variable, or an explicit apiKeyEnv, require a key; local servers don't.
+  if (keyEnv && !apiKey) {
+    const how = r.config.apiKeyEnv
+      ? `The config names ${keyEnv} in "apiKeyEnv"`
+      : `Kind "${r.kind}" reads ${keyEnv} by default; set "apiKeyEnv" to use another variable`;
+    return new ProviderError({
+      kind: 'config',
+      providerName: r.name,
+      message: `Provider "${r.name}" needs an API key, but the environment variable ${keyEnv} is not set or empty. ${how}; export it in the environment the editor starts codebench from.`,
+    });
+  }
+  return { apiKey, keyEnv };
+}
+
+/**
+ * Runs one transport call under a watchdog. Aborts and timeouts race the transport's own
+ * promise, so a transport stuck in a read cannot delay the `error` part; its socket is torn down
+ * through the internal signal in the background.
+ */
+async function* guardedStream(r: Resolved, request: ModelRequest, userSignal: AbortSignal): AsyncGenerator<StreamPart> {
+  const key = resolveKey(r);
+  if (key instanceof ProviderError) {
+    yield { type: 'error', error: key };
+    return;
+  }
+  const ctx: ClassifyContext = {
+    providerName: r.name,
+    kind: r.kind,
+    model: r.config.model,
+    baseURL: r.baseURL,
+    ...(key.keyEnv ? { apiKeyEnv: key.keyEnv } : {}),
+    secrets: key.apiKey ? [key.apiKey] : [],
+  };
+  const label = `${r.name} (${r.kind} at ${r.baseURL})`;
+  const timeoutMs = (r.config.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
+  const cancelled = () =>
+    new ProviderError({ kind: 'cancelled', providerName: r.name, message: `The request to ${label} was cancelled.` });
+  if (userSignal.aborted) {
+    yield { type: 'error', error: cancelled() };
+    return;
+  }
+
+  const controller = new AbortController();
+  let interrupted: 'abort' | 'stall' | undefined;
+  let wake: (() => void) | undefined;
+  let sawBytes = false;
+  let timer: NodeJS.Timeout | undefined;
+  const interrupt = (why: 'abort' | 'stall') => {
+    interrupted ??= why;
+    controller.abort();
+    wake?.();
+  };
+  const onAbort = () => interrupt('abort');
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => interrupt('stall'), timeoutMs);
+  };
+  const stallError = () =>
+    new ProviderError({
+      kind: 'unavailable',
+      providerName: r.name,
+      message: sawBytes
+        ? `${label} stalled: no data for ${formatSeconds(timeoutMs / 1000)} s mid-response (timeoutSeconds). The response was cut off.`
+        : `${label} did not respond within ${formatSeconds(timeoutMs / 1000)} s (timeoutSeconds). The server may be overloaded or still loading the model.`,
+    });
+  userSignal.addEventListener('abort', onAbort, { once: true });
+  arm();
+
+  let iterator: AsyncIterator<StreamPart> | undefined;
+  try {
+    const transport = await transports[r.kind]();
+    if (interrupted) throw new Error('interrupted');
+    iterator = transport({
+      providerName: r.name,
+      kind: r.kind,
+      config: r.config,
+      apiKey: key.apiKey,
+      baseURL: r.baseURL,
+      request,
+      signal: controller.signal,
+      touch: () => {
+        sawBytes = true;
+        arm();
+      },
+    })[Symbol.asyncIterator]();
+    while (true) {
+      const woken = new Promise<'interrupted'>((resolve) => (wake = () => resolve('interrupted')));
+      if (interrupted) break;
+      const next = await Promise.race([iterator.next(), woken]);
+      if (next === 'interrupted') break;
+      if (next.done) return;
+      // The consumer may take its time with a part; that is not the server stalling.
+      clearTimeout(timer);
+      yield next.value;
+      arm();
+    }
+  } catch (error) {
+    if (!interrupted) {
+      yield { type: 'error', error: classifyError(error, ctx) };
+      return;
+    }
+  } finally {
+    clearTimeout(timer);
+    userSignal.removeEventListener('abort', onAbort);
+    controller.abort();
+    // Not awaited: a transport blocked in a read finishes only once the abort reaches it.
+    iterator?.return?.().catch(() => undefined);
+  }
+  yield { type: 'error', error: interrupted === 'stall' ? stallError() : cancelled() };
+}
+
+function isHttp(config: ProviderConfig): config is HttpProviderConfig {
+  return config.kind in DEFAULT_BASE_URL;
+}
+
+function fixedError(
+  name: string,
+  kind: ProviderKind,
+  model: string,
+  errorKind: 'config',
+  message: string,
+): LanguageModel {
+  return {
+    providerName: name,
+    kind,
+    model,
+    async *stream() {
+      yield { type: 'error', error: new ProviderError({ kind: errorKind, message, providerName: name }) };
+    },
+  };
+}
+
+/**
+ * Parses a tool call's argument text. Invalid JSON (or JSON that is not an object) does not fail
+ * the turn: the call is emitted with `{ __invalidJson: raw }` so the agent can tell the model its
+ * arguments were not valid JSON and let it correct itself.
+ */
+export function parseToolArguments(raw: string): Record<string, unknown> {
+  if (raw.trim() === '') return {};
+  try {
+    const value: unknown = JSON.parse(raw);
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  return { __invalidJson: raw };
+}

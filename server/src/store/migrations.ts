@@ -1,0 +1,174 @@
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+/*
+ * Migrations live in a static map rather than a scanned folder so a bundled server still finds
+ * them. Names sort lexically, so keep the zero-padded prefix. Never edit a shipped migration: add
+ * the next one.
+ *
+ * CHECK constraints pin the enums. Widening one later needs a table rebuild migration (SQLite cannot
+ * alter a constraint); that cost is accepted so a bad status never reaches the UI.
+ */
+
+const initial: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('workspaces')
+      .addColumn('id', 'integer', (c) => c.primaryKey())
+      .addColumn('uri', 'text', (c) => c.notNull().unique())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('sessions')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('workspace_id', 'integer', (c) =>
+        c.notNull().references('workspaces.id').onDelete('cascade'),
+      )
+      .addColumn('title', 'text', (c) => c.notNull())
+      .addColumn('provider', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .addColumn('message_count', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('last_message_preview', 'text', (c) => c.notNull().defaultTo(''))
+      .execute();
+
+    await db.schema
+      .createTable('runs')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('session_id', 'text', (c) =>
+        c.notNull().references('sessions.id').onDelete('cascade'),
+      )
+      .addColumn('provider', 'text', (c) => c.notNull())
+      .addColumn('model', 'text', (c) => c.notNull())
+      .addColumn('instruction', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) =>
+        c
+          .notNull()
+          .check(sql`status in ('running', 'completed', 'failed', 'cancelled', 'interrupted')`),
+      )
+      .addColumn('error', 'text')
+      .addColumn('input_tokens', 'integer')
+      .addColumn('output_tokens', 'integer')
+      .addColumn('started_at', 'text', (c) => c.notNull())
+      .addColumn('first_token_at', 'text')
+      .addColumn('finished_at', 'text')
+      .addColumn('owner_pid', 'integer')
+      .execute();
+
+    // AUTOINCREMENT: ids are handed to clients (search hits) and must never be reused for another
+    // message after a session is deleted; it also keeps rowid order equal to insertion order.
+    await db.schema
+      .createTable('messages')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('session_id', 'text', (c) =>
+        c.notNull().references('sessions.id').onDelete('cascade'),
+      )
+      .addColumn('run_id', 'text', (c) => c.references('runs.id').onDelete('set null'))
+      .addColumn('role', 'text', (c) =>
+        c.notNull().check(sql`role in ('user', 'assistant', 'system')`),
+      )
+      .addColumn('content', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('tool_calls')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('run_id', 'text', (c) => c.notNull().references('runs.id').onDelete('cascade'))
+      .addColumn('call_id', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('arguments', 'text', (c) => c.notNull())
+      .addColumn('result', 'text', (c) => c.notNull())
+      .addColumn('is_error', 'integer', (c) => c.notNull().check(sql`is_error in (0, 1)`))
+      .addColumn('started_at', 'text', (c) => c.notNull())
+      .addColumn('finished_at', 'text', (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('proposals')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('run_id', 'text', (c) => c.notNull().references('runs.id').onDelete('cascade'))
+      .addColumn('session_id', 'text', (c) =>
+        c.notNull().references('sessions.id').onDelete('cascade'),
+      )
+      .addColumn('status', 'text', (c) =>
+        c.notNull().check(sql`status in ('proposed', 'applied', 'discarded', 'conflict')`),
+      )
+      .addColumn('summary', 'text', (c) => c.notNull())
+      .addColumn('files', 'text', (c) => c.notNull())
+      .addColumn('diff', 'text', (c) => c.notNull())
+      .addColumn('detail', 'text')
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('decided_at', 'text')
+      .execute();
+
+    // Every foreign-key child column is indexed: cascades otherwise scan the whole child table.
+    const indexes: Array<[name: string, table: string, columns: string[]]> = [
+      ['sessions_workspace_updated', 'sessions', ['workspace_id', 'updated_at']],
+      ['sessions_updated', 'sessions', ['updated_at']],
+      ['messages_session_id', 'messages', ['session_id', 'id']],
+      ['messages_run', 'messages', ['run_id']],
+      ['runs_session_started', 'runs', ['session_id', 'started_at']],
+      ['tool_calls_run', 'tool_calls', ['run_id', 'id']],
+      ['proposals_run', 'proposals', ['run_id']],
+      ['proposals_session_created', 'proposals', ['session_id', 'created_at']],
+    ];
+    for (const [name, table, columns] of indexes) {
+      await db.schema.createIndex(name).on(table).columns(columns).execute();
+    }
+    // Start-up recovery looks only at live runs; a partial index keeps that O(running).
+    await db.schema
+      .createIndex('runs_running')
+      .on('runs')
+      .column('status')
+      .where(sql.ref('status'), '=', 'running')
+      .execute();
+
+    // unicode61 with diacritics folded, so "cafe" finds "café"; `So` makes emoji searchable
+    // tokens instead of separators.
+    await sql`
+      CREATE VIRTUAL TABLE messages_fts USING fts5(
+        content,
+        content = 'messages',
+        content_rowid = 'id',
+        tokenize = "unicode61 remove_diacritics 2 categories 'L* N* Co So'"
+      )`.execute(db);
+    // Without secure-delete, tokens of deleted messages linger in index segments until a merge;
+    // deleting a session should really remove its text.
+    await sql`INSERT INTO messages_fts(messages_fts, rank) VALUES ('secure-delete', 1)`.execute(db);
+    await sql`
+      CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+      END`.execute(db);
+    // Also fires for rows removed by ON DELETE CASCADE from sessions.
+    await sql`
+      CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+      END`.execute(db);
+    // `OF content`: the run_id SET NULL cascade must not churn the index.
+    await sql`
+      CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+        INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+      END`.execute(db);
+  },
+
+  async down(db: Kysely<any>) {
+    for (const trigger of ['messages_fts_update', 'messages_fts_delete', 'messages_fts_insert']) {
+      await sql`DROP TRIGGER IF EXISTS ${sql.id(trigger)}`.execute(db);
+    }
+    await sql`DROP TABLE IF EXISTS messages_fts`.execute(db);
+    // Children first; dropping a table drops its indexes.
+    for (const table of ['proposals', 'tool_calls', 'messages', 'runs', 'sessions', 'workspaces']) {
+      await db.schema.dropTable(table).ifExists().execute();
+    }
+  },
+};
+
+export const migrations: Record<string, Migration> = {
+  '0001_initial': initial,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};

@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import { now } from './clock.js';
+import { rethrowForeignKey } from './database.js';
+import type { ProposalFile, ProposalRecord } from './records.js';
+import type { Database, ProposalRow } from './schema.js';
+
+export async function createProposal(
+  db: Kysely<Database>,
+  input: { runId: string; sessionId: string; summary: string; files: ProposalFile[]; diff: string },
+): Promise<ProposalRecord> {
+  const row = await rethrowForeignKey(
+    `Unknown run ${input.runId} or session ${input.sessionId}`,
+    () =>
+      db
+        .insertInto('proposals')
+        .values({
+          id: randomUUID(),
+          run_id: input.runId,
+          session_id: input.sessionId,
+          status: 'proposed',
+          summary: input.summary,
+          files: JSON.stringify(input.files),
+          diff: input.diff,
+          created_at: now(),
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow(),
+  );
+  return toProposalRecord(row);
+}
+
+/** `detail` is kept only for this decision (e.g. why it conflicted); omitting it clears it. */
+export async function setProposalStatus(
+  db: Kysely<Database>,
+  id: string,
+  status: 'applied' | 'discarded' | 'conflict',
+  detail?: string,
+): Promise<void> {
+  const result = await db
+    .updateTable('proposals')
+    .set({ status, detail: detail ?? null, decided_at: now() })
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (result.numUpdatedRows === 0n) throw new Error(`Unknown proposal ${id}`);
+}
+
+export async function getProposal(
+  db: Kysely<Database>,
+  id: string,
+): Promise<ProposalRecord | undefined> {
+  const row = await db.selectFrom('proposals').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && toProposalRecord(row);
+}
+
+/** Oldest first; filters combine with AND, and no filter lists every proposal. */
+export async function listProposals(
+  db: Kysely<Database>,
+  input: { sessionId?: string; runId?: string },
+): Promise<ProposalRecord[]> {
+  let query = db
+    .selectFrom('proposals')
+    .selectAll()
+    .orderBy('created_at', 'asc')
+    .orderBy(sql`rowid`, 'asc');
+  if (input.sessionId !== undefined) query = query.where('session_id', '=', input.sessionId);
+  if (input.runId !== undefined) query = query.where('run_id', '=', input.runId);
+  return (await query.execute()).map(toProposalRecord);
+}
+
+function toProposalRecord(row: ProposalRow): ProposalRecord {
+  return {
+    id: row.id,
+    runId: row.run_id,
+    sessionId: row.session_id,
+    status: row.status,
+    summary: row.summary,
+    files: JSON.parse(row.files) as ProposalFile[],
+    diff: row.diff,
+    detail: row.detail ?? undefined,
+    createdAt: row.created_at,
+    decidedAt: row.decided_at ?? undefined,
+  };
+}

@@ -1,0 +1,109 @@
+import type { MessageRole, ProposalStatus, RunStatus } from './schema.js';
+
+/**
+ * The store's public values. Nullable columns become optional fields (absent, never `null`) so
+ * they serialise to JSON the same way protocol types do.
+ */
+
+export type { MessageRole, ProposalStatus, RunStatus };
+
+export interface WorkspaceRecord {
+  id: number;
+  uri: string;
+  createdAt: string;
+}
+
+export interface SessionRecord {
+  id: string;
+  workspaceUri: string;
+  title: string;
+  provider: string;
+  createdAt: string;
+  updatedAt: string;
+  messageCount: number;
+  /** Whitespace-collapsed start of the newest message; '' for a session without messages. */
+  lastMessagePreview: string;
+}
+
+export interface MessageRecord {
+  id: number;
+  sessionId: string;
+  runId?: string;
+  role: MessageRole;
+  content: string;
+  createdAt: string;
+}
+
+export interface RunRecord {
+  id: string;
+  sessionId: string;
+  provider: string;
+  model: string;
+  instruction: string;
+  status: RunStatus;
+  error?: string;
+  inputTokens?: number;
+  outputTokens?: number;
+  startedAt: string;
+  firstTokenAt?: string;
+  finishedAt?: string;
+}
+
+export interface ToolCallRecord {
+  id: number;
+  runId: string;
+  callId: string;
+  name: string;
+  /** Parsed back from the stored JSON. */
+  args: unknown;
+  result: string;
+  isError: boolean;
+  startedAt: string;
+  finishedAt: string;
+}
+
+export interface ProposalFile {
+  uri: string;
+  /** Workspace-relative path, for display. */
+  path: string;
+  /** Document version the edit was computed against; null when the file was not open. */
+  baseVersion: number | null;
+  /** True when the proposal creates the file. */
+  created: boolean;
+}
+
+export interface ProposalRecord {
+  id: string;
+  runId: string;
+  sessionId: string;
+  status: ProposalStatus;
+  summary: string;
+  files: ProposalFile[];
+  /** Unified diff over all files. */
+  diff: string;
+  /** Why a proposal ended in `conflict` (or other decision context). */
+  detail?: string;
+  createdAt: string;
+  decidedAt?: string;
+}
+
+/**
+ * Search snippets mark each matched term as `⟦term⟧`. Brackets that look like the ASCII ones are
+ * deliberate: `[`/`]` occur constantly in code and chat, these practically never do, so a client
+ * can split on them without ambiguity (e.g. to bold the matches).
+ */
+export const SNIPPET_OPEN = '⟦';
+export const SNIPPET_CLOSE = '⟧';
+/** Marks text cut off at either end of a snippet. */
+export const SNIPPET_ELLIPSIS = '…';
+
+export interface SearchHit {
+  messageId: number;
+  sessionId: string;
+  sessionTitle: string;
+  role: MessageRole;
+  /** Single-line excerpt with matches between SNIPPET_OPEN and SNIPPET_CLOSE. */
+  snippet: string;
+  createdAt: string;
+  runId?: string;
+}

@@ -1,0 +1,104 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+/**
+ * Row shapes exactly as SQLite stores them (snake_case, 0/1 booleans, JSON as text). Only the
+ * repositories see these; everything outside `store/` uses the camelCase records in records.ts.
+ *
+ * Timestamps are ISO-8601 UTC strings with millisecond precision, so text order is time order.
+ */
+
+export type MessageRole = 'user' | 'assistant' | 'system';
+export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
+export type ProposalStatus = 'proposed' | 'applied' | 'discarded' | 'conflict';
+
+export interface WorkspacesTable {
+  id: Generated<number>;
+  uri: string;
+  created_at: string;
+}
+
+export interface SessionsTable {
+  id: string;
+  workspace_id: number;
+  title: string;
+  provider: string;
+  created_at: string;
+  updated_at: string;
+  /** Kept on the row (not counted from messages) so listing sessions never scans messages. */
+  message_count: Generated<number>;
+  last_message_preview: Generated<string>;
+}
+
+export interface MessagesTable {
+  id: Generated<number>;
+  session_id: string;
+  run_id: string | null;
+  role: MessageRole;
+  content: string;
+  created_at: string;
+}
+
+export interface RunsTable {
+  id: string;
+  session_id: string;
+  provider: string;
+  model: string;
+  instruction: string;
+  status: RunStatus;
+  error: string | null;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  started_at: string;
+  first_token_at: string | null;
+  finished_at: string | null;
+  /**
+   * PID of the server process that started the run, so start-up recovery in one editor window
+   * does not mark another live window's run as interrupted.
+   */
+  owner_pid: number | null;
+}
+
+export interface ToolCallsTable {
+  id: Generated<number>;
+  run_id: string;
+  call_id: string;
+  name: string;
+  /** JSON text. */
+  arguments: string;
+  result: string;
+  is_error: ColumnType<0 | 1, 0 | 1, 0 | 1>;
+  started_at: string;
+  finished_at: string;
+}
+
+export interface ProposalsTable {
+  id: string;
+  run_id: string;
+  session_id: string;
+  status: ProposalStatus;
+  summary: string;
+  /** JSON text: ProposalFile[]. */
+  files: string;
+  /** Unified diff. */
+  diff: string;
+  detail: string | null;
+  created_at: string;
+  decided_at: string | null;
+}
+
+export interface Database {
+  workspaces: WorkspacesTable;
+  sessions: SessionsTable;
+  messages: MessagesTable;
+  runs: RunsTable;
+  tool_calls: ToolCallsTable;
+  proposals: ProposalsTable;
+}
+
+export type WorkspaceRow = Selectable<WorkspacesTable>;
+export type SessionRow = Selectable<SessionsTable>;
+export type MessageRow = Selectable<MessagesTable>;
+export type RunRow = Selectable<RunsTable>;
+export type ToolCallRow = Selectable<ToolCallsTable>;
+export type ProposalRow = Selectable<ProposalsTable>;
+export type NewRun = Insertable<RunsTable>;

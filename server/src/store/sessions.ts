@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import { now } from './clock.js';
+import type { SessionRecord } from './records.js';
+import type { Database, SessionRow } from './schema.js';
+import { ensureWorkspace, findWorkspace } from './workspaces.js';
+
+export const DEFAULT_SESSION_LIMIT = 50;
+const MAX_SESSION_LIMIT = 1000;
+
+export async function createSession(
+  db: Kysely<Database>,
+  input: { workspaceUri: string; title: string; provider: string },
+): Promise<SessionRecord> {
+  const workspace = await ensureWorkspace(db, input.workspaceUri);
+  const timestamp = now();
+  const row = await db
+    .insertInto('sessions')
+    .values({
+      id: randomUUID(),
+      workspace_id: workspace.id,
+      title: input.title,
+      provider: input.provider,
+      created_at: timestamp,
+      updated_at: timestamp,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toSessionRecord(row, workspace.uri);
+}
+
+function selectSessions(db: Kysely<Database>) {
+  return db
+    .selectFrom('sessions')
+    .innerJoin('workspaces', 'workspaces.id', 'sessions.workspace_id')
+    .selectAll('sessions')
+    .select('workspaces.uri as workspace_uri');
+}
+
+export async function getSession(
+  db: Kysely<Database>,
+  id: string,
+): Promise<SessionRecord | undefined> {
+  const row = await selectSessions(db).where('sessions.id', '=', id).executeTakeFirst();
+  return row && toSessionRecord(row, row.workspace_uri);
+}
+
+/** Most recently active first. */
+export async function listSessions(
+  db: Kysely<Database>,
+  input: { workspaceUri?: string; limit?: number },
+): Promise<SessionRecord[]> {
+  let query = selectSessions(db)
+    .orderBy('sessions.updated_at', 'desc')
+    // Another process can write the same millisecond; fall back to creation order.
+    .orderBy(sql`sessions.rowid`, 'desc')
+    .limit(clampLimit(input.limit, DEFAULT_SESSION_LIMIT, MAX_SESSION_LIMIT));
+  if (input.workspaceUri !== undefined) {
+    const workspace = await findWorkspace(db, input.workspaceUri);
+    if (!workspace) return [];
+    query = query.where('sessions.workspace_id', '=', workspace.id);
+  }
+  const rows = await query.execute();
+  return rows.map((row) => toSessionRecord(row, row.workspace_uri));
+}
+
+/** Cascades to messages (and their search index entries), runs, tool calls and proposals. */
+export async function deleteSession(db: Kysely<Database>, id: string): Promise<boolean> {
+  const result = await db.deleteFrom('sessions').where('id', '=', id).executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}
+
+export function clampLimit(limit: number | undefined, fallback: number, max: number): number {
+  if (limit === undefined || !Number.isFinite(limit)) return fallback;
+  return Math.min(max, Math.max(1, Math.floor(limit)));
+}
+
+function toSessionRecord(row: SessionRow, workspaceUri: string): SessionRecord {
+  return {
+    id: row.id,
+    workspaceUri,
+    title: row.title,
+    provider: row.provider,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    messageCount: row.message_count,
+    lastMessagePreview: row.last_message_preview,
+  };
+}

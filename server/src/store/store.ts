@@ -1,0 +1,172 @@
+import type SQLite from 'better-sqlite3';
+import type { Kysely } from 'kysely';
+import { openDatabase } from './database.js';
+import * as messages from './messages.js';
+import * as proposals from './proposals.js';
+import type {
+  MessageRecord,
+  MessageRole,
+  ProposalFile,
+  ProposalRecord,
+  RunRecord,
+  SearchHit,
+  SessionRecord,
+  ToolCallRecord,
+  WorkspaceRecord,
+} from './records.js';
+import * as runs from './runs.js';
+import type { Database } from './schema.js';
+import * as sessions from './sessions.js';
+import * as toolCalls from './tool-calls.js';
+import * as workspaces from './workspaces.js';
+
+export type * from './records.js';
+export { SNIPPET_CLOSE, SNIPPET_ELLIPSIS, SNIPPET_OPEN } from './records.js';
+
+/**
+ * The agent's history: one SQLite file per user, shared by every editor window. Every method is
+ * async for the callers' sake but runs synchronously underneath (better-sqlite3), so each call
+ * blocks the event loop for its duration; all queries here are index-bounded.
+ *
+ * Load this module lazily (after `initialize` is answered): kysely alone costs ~40 ms at start-up.
+ */
+export class Store {
+  private closed = false;
+
+  private constructor(
+    /** Absolute path of the database file. */
+    readonly file: string,
+    private readonly sqlite: SQLite.Database,
+    private readonly db: Kysely<Database>,
+  ) {}
+
+  /** Opens or creates the file and migrates it to the latest schema. */
+  static async open(file: string): Promise<Store> {
+    const opened = await openDatabase(file);
+    return new Store(opened.file, opened.sqlite, opened.db);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.db.destroy();
+  }
+
+  ensureWorkspace(uri: string): Promise<WorkspaceRecord> {
+    return workspaces.ensureWorkspace(this.db, uri);
+  }
+
+  createSession(input: { workspaceUri: string; title: string; provider: string }): Promise<SessionRecord> {
+    return sessions.createSession(this.db, input);
+  }
+
+  getSession(id: string): Promise<SessionRecord | undefined> {
+    return sessions.getSession(this.db, id);
+  }
+
+  /** Most recently active first; default limit 50. */
+  listSessions(input: { workspaceUri?: string; limit?: number } = {}): Promise<SessionRecord[]> {
+    return sessions.listSessions(this.db, input);
+  }
+
+  /** True when the session existed. Its messages, runs, tool calls and proposals go with it. */
+  deleteSession(id: string): Promise<boolean> {
+    return sessions.deleteSession(this.db, id);
+  }
+
+  /** Also bumps the session's updatedAt, messageCount and lastMessagePreview, atomically. */
+  async addMessage(input: {
+    sessionId: string;
+    runId?: string;
+    role: MessageRole;
+    content: string;
+  }): Promise<MessageRecord> {
+    return messages.addMessage(this.db, this.sqlite, input);
+  }
+
+  /** Oldest first. */
+  listMessages(sessionId: string): Promise<MessageRecord[]> {
+    return messages.listMessages(this.db, sessionId);
+  }
+
+  /**
+   * Newest first; every word must occur (a trailing `*` makes a prefix). Any input is safe, and
+   * blank input returns []. Default limit 20.
+   */
+  searchMessages(input: { query: string; limit?: number; workspaceUri?: string }): Promise<SearchHit[]> {
+    return messages.searchMessages(this.db, input);
+  }
+
+  /** Starts in status 'running'. */
+  createRun(input: { sessionId: string; provider: string; model: string; instruction: string }): Promise<RunRecord> {
+    return runs.createRun(this.db, input);
+  }
+
+  finishRun(
+    id: string,
+    input: {
+      status: 'completed' | 'failed' | 'cancelled';
+      error?: string;
+      inputTokens?: number;
+      outputTokens?: number;
+      firstTokenAt?: string;
+    },
+  ): Promise<void> {
+    return runs.finishRun(this.db, id, input);
+  }
+
+  /** Call once at start-up, before starting runs. Returns how many runs were marked. */
+  markInterruptedRuns(): Promise<number> {
+    return runs.markInterruptedRuns(this.db);
+  }
+
+  getRun(id: string): Promise<RunRecord | undefined> {
+    return runs.getRun(this.db, id);
+  }
+
+  /** Oldest first. */
+  listRuns(sessionId: string): Promise<RunRecord[]> {
+    return runs.listRuns(this.db, sessionId);
+  }
+
+  recordToolCall(input: {
+    runId: string;
+    callId: string;
+    name: string;
+    args: unknown;
+    result: string;
+    isError: boolean;
+    startedAt: string;
+    finishedAt: string;
+  }): Promise<void> {
+    return toolCalls.recordToolCall(this.db, input);
+  }
+
+  listToolCalls(runId: string): Promise<ToolCallRecord[]> {
+    return toolCalls.listToolCalls(this.db, runId);
+  }
+
+  /** Starts in status 'proposed'. */
+  createProposal(input: {
+    runId: string;
+    sessionId: string;
+    summary: string;
+    files: ProposalFile[];
+    diff: string;
+  }): Promise<ProposalRecord> {
+    return proposals.createProposal(this.db, input);
+  }
+
+  /** Stamps decidedAt; throws for an unknown id. */
+  setProposalStatus(id: string, status: 'applied' | 'discarded' | 'conflict', detail?: string): Promise<void> {
+    return proposals.setProposalStatus(this.db, id, status, detail);
+  }
+
+  getProposal(id: string): Promise<ProposalRecord | undefined> {
+    return proposals.getProposal(this.db, id);
+  }
+
+  listProposals(input: { sessionId?: string; runId?: string }): Promise<ProposalRecord[]> {
+    return proposals.listProposals(this.db, input);
+  }
+}
