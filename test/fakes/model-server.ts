@@ -28,6 +28,8 @@ export interface FakeTurn {
   /** Reply with this HTTP status and the wire format's error body instead of a completion. */
   status?: number;
   errorMessage?: string;
+  /** Sent verbatim as text/html instead of the wire's JSON error body, like a proxy would. */
+  errorBodyText?: string;
   /** The provider's error type, e.g. "overloaded_error" or "invalid_request_error". */
   errorType?: string;
   /** Extra response headers, e.g. { 'retry-after': '1' }. */
@@ -207,6 +209,11 @@ async function respond(
 
   if (turn.status !== undefined && turn.status >= 400) {
     const message = turn.errorMessage ?? defaultErrorMessage(turn.status, String(record.body?.model ?? 'unknown'));
+    if (turn.errorBodyText !== undefined) {
+      res.writeHead(turn.status, { 'content-type': 'text/html', ...extra });
+      res.end(turn.errorBodyText);
+      return;
+    }
     res.writeHead(turn.status, { 'content-type': 'application/json', ...extra });
     res.end(JSON.stringify(wire.errorBody(turn.status, message, turn.errorType)));
     return;

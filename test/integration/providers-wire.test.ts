@@ -70,7 +70,9 @@ describe('anthropic request body', () => {
     await collect(modelFor('anthropic', server).model, toolRequest);
     const [request] = server.modelRequests;
     expect(request!.path).toBe('/v1/messages');
-    expect(request!.headers['x-api-key']).toBe(KEYS.anthropic);
+    // SDK 1.x sends the key as a bearer token; older versions used x-api-key.
+    const sentKey = request!.headers['x-api-key'] ?? request!.headers.authorization?.replace(/^Bearer /, '');
+    expect(sentKey).toBe(KEYS.anthropic);
     const body = request!.body;
     expect(body.system).toBe('You are codebench, a careful coding agent.');
     expect(body.max_tokens).toBe(8192);

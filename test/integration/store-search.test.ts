@@ -43,7 +43,7 @@ describe('searchMessages', () => {
     expect(hits[1]?.runId).toBeUndefined();
     const ids = hits.map((h) => h.messageId);
     expect([...ids].sort((a, b) => b - a)).toEqual(ids);
-    expect(hits[0]?.createdAt > (hits[1]?.createdAt ?? '')).toBe(true);
+    expect((hits[0]?.createdAt ?? '') > (hits[1]?.createdAt ?? '')).toBe(true);
   });
 
   it('marks matches in a single-line snippet', async () => {

@@ -204,8 +204,23 @@ describe('grep', () => {
 
   it('explains invalid patterns and empty results', async () => {
     const invalid = await run('grep', { pattern: 'foo(' });
-    expect(invalid).toMatchObject({ isError: true, output: expect.stringContaining('Invalid regular expression "foo("') });
-    expect((await run('grep', { pattern: 'nothing-here' })).output).toMatch(/^No matches for \/nothing-here\/u in the workspace/);
+    expect(invalid).toMatchObject({ isError: true, output: expect.stringContaining('Invalid regular expression "foo(": Unterminated group.') });
+    expect((await run('grep', { pattern: 'nothing-here' })).output).toMatch(/^No matches for \/nothing-here\/ in the workspace \(searched \d+ files\)/);
+  });
+
+  it('stops between files once the signal is aborted', async () => {
+    const controller = new AbortController();
+    let reads = 0;
+    // The walk asks OpenDocuments for each file it searches, so aborting there lands mid-walk.
+    workspace = new WorkspaceFiles([root], {
+      get: () => {
+        if (++reads === 1) controller.abort();
+        return undefined;
+      },
+    });
+    const result = await run('grep', { pattern: 'parse' }, controller.signal);
+    expect(result).toMatchObject({ isError: true, output: 'grep was cancelled' });
+    expect(reads).toBe(1);
   });
 
   it('caps matches with a note', async () => {

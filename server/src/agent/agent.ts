@@ -194,6 +194,7 @@ export class Agent {
           summary: describeProposal(files, diff),
           diff,
           files,
+          originPath: request.filePath,
         });
         onEvent({
           type: 'proposal',

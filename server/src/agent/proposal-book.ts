@@ -12,7 +12,7 @@ export class ProposalBook {
 
   constructor(private readonly store: () => Promise<Store>) {}
 
-  async create(input: { runId: string; sessionId: string; summary: string; diff: string; files: ProposalFile[] }): Promise<Proposal> {
+  async create(input: { runId: string; sessionId: string; summary: string; diff: string; files: ProposalFile[]; originPath?: string }): Promise<Proposal> {
     const store = await this.store();
     const record = await store.createProposal({
       runId: input.runId,
@@ -40,7 +40,9 @@ export class ProposalBook {
   }
 
   pendingFor(absolutePath: string): Proposal[] {
-    return this.pending().filter((proposal) => proposal.files.some((file) => file.absolutePath === absolutePath));
+    return this.pending().filter(
+      (proposal) => proposal.originPath === absolutePath || proposal.files.some((file) => file.absolutePath === absolutePath),
+    );
   }
 
   /** Records the user's decision once; later calls for a settled proposal are ignored. */

@@ -21,6 +21,8 @@ export interface Proposal {
   diff: string;
   files: ProposalFile[];
   status: ProposalStatus;
+  /** The file the user asked from; the proposal is offered there even if it changes other files. */
+  originPath?: string;
 }
 
 /** What a file holds right now: an open buffer (with its version) or the disk (version null). */

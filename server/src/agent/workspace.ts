@@ -48,6 +48,7 @@ export class WorkspaceFiles {
    */
   resolve(input: string): ResolvedPath {
     let raw = input.trim();
+    if (raw.includes('\0')) return { ok: false, error: `path ${JSON.stringify(input)} contains a NUL character` };
     if (raw.startsWith('file://')) {
       try {
         raw = fileURLToPath(raw);
@@ -178,7 +179,9 @@ export class WorkspaceFiles {
       try {
         lstatSync(probe);
       } catch (error) {
-        if (!isMissingError(error)) throw error;
+        if (!isMissingError(error)) {
+          return `path ${input} cannot be accessed (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
+        }
         const parent = path.dirname(probe);
         if (parent === probe) return undefined;
         probe = parent;

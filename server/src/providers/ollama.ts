@@ -8,14 +8,28 @@ import type { ChatMessage, FinishReason, StreamPart, ToolCall } from './types.js
 
 export async function* streamOllama(call: ProviderCall): AsyncGenerator<StreamPart> {
   const { config, request } = call;
+  let responseHeaders: Headers | undefined;
   const client = new Ollama({
     host: call.baseURL,
     // The library takes no signal for non-streaming calls; injecting it into fetch covers both.
-    fetch: (input, init) =>
-      fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, call.signal]) : call.signal }),
+    fetch: async (input, init) => {
+      const response = await fetch(input, {
+        ...init,
+        signal: init?.signal ? AbortSignal.any([init.signal, call.signal]) : call.signal,
+      });
+      responseHeaders = response.headers;
+      return response.ok || response.headers.get('content-type')?.includes('application/json')
+        ? response
+        : asJsonError(response);
+    },
     // Only set when the config names a key variable, e.g. for ollama.com or an authenticating proxy.
     ...(call.apiKey ? { headers: { Authorization: `Bearer ${call.apiKey}` } } : {}),
   });
+  // The library's ResponseError drops the headers; classification needs Retry-After from them.
+  const withHeaders = (error: unknown): never => {
+    if (error instanceof Error && responseHeaders) Object.assign(error, { headers: responseHeaders });
+    throw error;
+  };
   const maxTokens = request.maxOutputTokens ?? config.maxOutputTokens;
   const temperature = request.temperature ?? config.temperature;
   const base: ChatRequest = {
@@ -36,7 +50,7 @@ export async function* streamOllama(call: ProviderCall): AsyncGenerator<StreamPa
   // Without streaming no byte arrives before the whole answer, so timeoutSeconds then bounds
   // the whole generation rather than a stall.
   if (config.streamToolCalls === false && request.tools.length > 0) {
-    const response = await client.chat({ ...base, stream: false });
+    const response = await client.chat({ ...base, stream: false }).catch(withHeaders);
     call.touch();
     if (response.message?.content) yield { type: 'text-delta', text: response.message.content };
     const calls = toToolCalls(response.message);
@@ -45,7 +59,7 @@ export async function* streamOllama(call: ProviderCall): AsyncGenerator<StreamPa
     return;
   }
 
-  const stream = await client.chat({ ...base, stream: true });
+  const stream = await client.chat({ ...base, stream: true }).catch(withHeaders);
   call.touch();
   let sawToolCalls = false;
   let last: ChatResponse | undefined;
@@ -68,6 +82,19 @@ export async function* streamOllama(call: ProviderCall): AsyncGenerator<StreamPa
     });
   }
   yield* finishParts(last, sawToolCalls);
+}
+
+/**
+ * The library console.log()s while reading a non-JSON error body (a proxy's HTML 502), and stdout
+ * is the LSP channel; re-wrapping the body as JSON keeps it on its quiet path.
+ */
+async function asJsonError(response: Response): Promise<Response> {
+  const text = (await response.text().catch(() => '')).trim().slice(0, 500);
+  const headers = new Headers(response.headers);
+  headers.set('content-type', 'application/json');
+  headers.delete('content-length');
+  const error = text || `HTTP ${response.status} ${response.statusText}`.trim();
+  return new Response(JSON.stringify({ error }), { status: response.status, statusText: response.statusText, headers });
 }
 
 function* finishParts(response: ChatResponse, sawToolCalls: boolean): Generator<StreamPart> {

@@ -13,7 +13,10 @@ export interface RetryOptions {
   maxAttempts?: number;
   /** First backoff wait; doubles on each further attempt. */
   baseDelayMs?: number;
-  /** Upper bound on the sum of all waits of one turn; a longer Retry-After fails at once. */
+  /**
+   * Upper bound on the time one turn spends on failed attempts plus waits; a Retry-After beyond
+   * it fails at once, and so does anything after a timeout that already used the budget up.
+   */
   maxTotalDelayMs?: number;
   /** Injected by tests to avoid real waiting; must resolve early when the signal aborts. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
@@ -43,8 +46,10 @@ export class RetryingModel implements LanguageModel {
 
   async *stream(request: ModelRequest, signal: AbortSignal): AsyncGenerator<StreamPart> {
     const { maxAttempts, baseDelayMs, maxTotalDelayMs, sleep } = this.options;
-    let waited = 0;
+    // Waits are counted as requested, not measured, so an injected instant sleep still counts.
+    let spent = 0;
     for (let attempt = 1; ; attempt++) {
+      const attemptStarted = Date.now();
       let streamedContent = false;
       let failure: ProviderError | undefined;
       for await (const part of this.inner.stream(request, signal)) {
@@ -56,14 +61,15 @@ export class RetryingModel implements LanguageModel {
         yield part;
       }
       if (!failure) return;
+      spent += Date.now() - attemptStarted;
 
       const backoff = baseDelayMs * 2 ** (attempt - 1);
       const delay = failure.retryAfterSeconds !== undefined ? failure.retryAfterSeconds * 1000 : backoff;
-      if (attempt >= maxAttempts || waited + delay > maxTotalDelayMs) {
+      if (attempt >= maxAttempts || spent + delay > maxTotalDelayMs) {
         yield { type: 'error', error: failure };
         return;
       }
-      waited += delay;
+      spent += delay;
       const why =
         failure.kind === 'rate-limited'
           ? `rate limited by ${this.providerName}`

@@ -1,7 +1,7 @@
 import type { MessageRole, ProposalStatus, RunStatus } from './schema.js';
 
 /**
- * The store's public values. Nullable columns become optional fields (absent, never `null`) so
+ * The store's public values. Nullable columns become optional fields (undefined, never `null`), so
  * they serialise to JSON the same way protocol types do.
  */
 

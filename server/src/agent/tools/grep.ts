@@ -75,7 +75,7 @@ export const grepTool = defineTool({
     const footer = notes.length > 0 ? `\n\n(${notes.join(' ')})` : '';
     if (matches.length === 0) {
       const where = target.relativePath === '.' ? 'the workspace' : target.relativePath;
-      return { output: `No matches for ${regex} in ${where} (searched ${plural(searched, 'file')}).${footer}` };
+      return { output: `No matches for /${args.pattern}/ in ${where} (searched ${plural(searched, 'file')}).${footer}` };
     }
     return { output: matches.join('\n') + footer };
   },
@@ -98,7 +98,8 @@ function compile(pattern: string): RegExp | string {
     try {
       return new RegExp(source, flags);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const message = error instanceof Error ? error.message : String(error);
+      const reason = message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '');
       return `Invalid regular expression ${JSON.stringify(pattern)}: ${reason}. The pattern is a JavaScript regular expression; escape characters such as ( ) [ ] { } . * + ? | with a backslash to match them literally.`;
     }
   }
