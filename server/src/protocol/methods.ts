@@ -67,7 +67,7 @@ export interface SearchHitInfo {
   sessionId: string;
   sessionTitle: string;
   role: 'user' | 'assistant' | 'system';
-  /** Matching excerpt; matched terms are wrapped in `[` and `]`. */
+  /** Matching excerpt; matched terms are wrapped in `⟦` and `⟧` (brackets are too common in code to mark with). */
   snippet: string;
   createdAt: string;
   runId?: string;
