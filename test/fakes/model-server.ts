@@ -71,6 +71,8 @@ export interface FakeModelServer {
   enqueue(...turns: FakeTurn[]): void;
   /** Turns still queued. */
   pending(): number;
+  /** Forgets recorded requests and queued turns (between tests sharing one server). */
+  reset(): void;
   close(): Promise<void>;
 }
 
@@ -143,6 +145,10 @@ export async function startFakeModelServer(options: { models?: string[] } = {}):
     },
     enqueue: (...turns) => void queue.push(...turns),
     pending: () => queue.length,
+    reset: () => {
+      requests.length = 0;
+      queue.length = 0;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -24,7 +24,7 @@ afterAll(async () => {
   await server.close();
 });
 beforeEach(() => {
-  server.requests.length = 0;
+  server.reset();
 });
 
 /** A malformed frame in each wire format. */
@@ -96,7 +96,6 @@ describe.each(KINDS)('%s failures', (kind) => {
     expect(ofType(parts, 'notice')).toHaveLength(2);
     expect(server.modelRequests).toHaveLength(3);
     expect(server.pending()).toBe(1);
-    server.enqueue(); // keep the queue for the next test clean
     await collect(modelFor(kind, server).model);
   });
 
@@ -119,7 +118,6 @@ describe.each(KINDS)('%s failures', (kind) => {
     expect(['unavailable', 'bad-response']).toContain(errorOf(parts).kind);
     expect(server.modelRequests).toHaveLength(1);
     expect(server.pending()).toBe(1);
-    await collect(modelFor(kind, server).model); // drain
   });
 
   it('a malformed frame -> bad-response', async () => {
@@ -271,7 +269,6 @@ describe('classification details', () => {
     expect(errorOf(parts).kind).toBe('cancelled');
     expect(performance.now() - abortedAt).toBeLessThan(100);
     expect(server.modelRequests).toHaveLength(1);
-    await collect(modelFor('anthropic', server).model); // drain
   });
 
   it('a timeout that used up the retry budget is not retried', async () => {
@@ -281,7 +278,6 @@ describe('classification details', () => {
     expect(error.kind).toBe('unavailable');
     expect(waits).toEqual([]); // 300 ms spent + 500 ms backoff > 500 ms budget
     expect(server.modelRequests).toHaveLength(1);
-    await collect(modelFor('openai', server).model); // drain
   });
 
   it('retries stop once the total wait budget would be exceeded', async () => {
@@ -291,7 +287,5 @@ describe('classification details', () => {
     expect(error.kind).toBe('unavailable');
     expect(waits).toEqual([400]); // 400 + 800 would exceed 1000
     expect(server.modelRequests).toHaveLength(2);
-    server.enqueue();
-    await collect(modelFor('openai', server).model); // drain the third 503
   });
 });

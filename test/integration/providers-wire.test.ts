@@ -13,7 +13,7 @@ afterAll(async () => {
   await server.close();
 });
 beforeEach(() => {
-  server.requests.length = 0;
+  server.reset();
 });
 
 describe.each(['openai', 'openai-compatible'] as const)('%s request body', (kind) => {

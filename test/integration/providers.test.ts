@@ -12,7 +12,7 @@ afterAll(async () => {
   await server.close();
 });
 beforeEach(() => {
-  server.requests.length = 0;
+  server.reset();
 });
 
 describe.each(KINDS)('%s streaming', (kind) => {

@@ -70,17 +70,17 @@ export class AskFlow {
       title: 'codebench',
       useProgress: this.client.features.workDoneProgress,
     });
-    progress.begin(`starting: ${params.instruction.split('\n')[0]}`);
     let handle: RunHandle;
     try {
+      // Events that arrive before the progress token exists are kept by RunProgress.
       handle = await this.agent.ask(request, (event) => progress.handle(event));
     } catch (error) {
-      await progress.end('not started');
       if (error instanceof AskError) {
         throw new ResponseError(ErrorCodes.InvalidParams, `Invalid params: ${field}.${error.field}: ${error.message}`);
       }
       throw error;
     }
+    progress.begin(`starting: ${params.instruction.split('\n')[0]}`);
     progress.attach(handle.runId, handle.sessionId);
     this.progressTokens.set(token, handle.runId);
 

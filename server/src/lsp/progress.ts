@@ -40,7 +40,7 @@ export class RunProgress {
 
   /** Starts the progress without waiting for the client; events before it is ready are kept. */
   begin(message: string): void {
-    this.currentMessage = message;
+    if (this.currentMessage === '') this.currentMessage = message;
     if (!this.options.useProgress) return;
     this.ready = this.sink.createToken(this.token).then((created) => {
       if (!created || this.ended) return;

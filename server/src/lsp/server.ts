@@ -31,6 +31,7 @@ const REQUESTS: Array<[string, RequestHandler]> = [
   [Requests.sessions, (services, params) => services.sessions(params)],
   [Requests.messages, (services, params) => services.messages(params)],
   [Requests.search, (services, params) => services.search(params)],
+  [Requests.proposals, (services, params) => services.proposals(params)],
 ];
 
 /**

@@ -218,10 +218,15 @@ export class Services {
     };
   }
 
-  async messages(params: unknown): Promise<RequestShapes['codebench/messages']['result']> {
-    const { sessionId } = parsed(parseParams(messagesParamsSchema, params, 'params'));
+  private async storeWithSession(sessionId: string): Promise<Store> {
     const store = await this.store();
     if (!(await store.getSession(sessionId))) throw invalid(`Invalid params: params.sessionId: no session with id "${sessionId}"`);
+    return store;
+  }
+
+  async messages(params: unknown): Promise<RequestShapes['codebench/messages']['result']> {
+    const { sessionId } = parsed(parseParams(messagesParamsSchema, params, 'params'));
+    const store = await this.storeWithSession(sessionId);
     const messages = await store.listMessages(sessionId);
     return {
       messages: messages.map((message) => ({
@@ -249,6 +254,13 @@ export class Services {
         ...(hit.runId ? { runId: hit.runId } : {}),
       })),
     };
+  }
+
+  async proposals(params: unknown): Promise<RequestShapes['codebench/proposals']['result']> {
+    const { sessionId } = parsed(parseParams(messagesParamsSchema, params, 'params'));
+    const store = await this.storeWithSession(sessionId);
+    const proposals = await store.listProposals({ sessionId });
+    return { proposals: proposals.map((proposal) => ({ ...proposal })) };
   }
 
   documentChanged(): void {

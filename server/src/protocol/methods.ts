@@ -73,6 +73,21 @@ export interface SearchHitInfo {
   runId?: string;
 }
 
+export interface ProposalInfo {
+  id: string;
+  runId: string;
+  sessionId: string;
+  status: 'proposed' | 'applied' | 'discarded' | 'conflict';
+  summary: string;
+  files: Array<{ uri: string; path: string; baseVersion: number | null; created: boolean }>;
+  /** Unified diff of the whole proposal. */
+  diff: string;
+  /** Why it ended as it did, e.g. the conflict. */
+  detail?: string;
+  createdAt: string;
+  decidedAt?: string;
+}
+
 export interface ProposalRef {
   proposalId: string;
 }
@@ -99,6 +114,7 @@ export const Requests = {
   sessions: 'codebench/sessions',
   messages: 'codebench/messages',
   search: 'codebench/search',
+  proposals: 'codebench/proposals',
 } as const;
 
 export const Notifications = {
@@ -112,6 +128,7 @@ export interface RequestShapes {
   'codebench/sessions': { params: { workspaceUri?: string; limit?: number }; result: { sessions: SessionInfo[] } };
   'codebench/messages': { params: { sessionId: string }; result: { messages: MessageInfo[] } };
   'codebench/search': { params: { query: string; limit?: number }; result: { hits: SearchHitInfo[] } };
+  'codebench/proposals': { params: { sessionId: string }; result: { proposals: ProposalInfo[] } };
 }
 
 /** Client opt-in, sent as `capabilities.experimental.codebench`. */

@@ -139,7 +139,9 @@ export function classifyError(error: unknown, ctx: ClassifyContext): ProviderErr
     return make('unavailable', `${label} timed out: ${detail}`);
   }
   if (ctorName === 'APIConnectionError' || /fetch failed|terminated|socket/i.test(detail)) {
-    return make('unavailable', `${label} connection failed: ${detail}`);
+    const root = rootCauseMessage(error);
+    const why = root && root !== detail ? `${detail} (${root})` : detail;
+    return make('unavailable', `${label} connection failed: ${why}. Check "baseURL" in the config.`);
   }
   if (error instanceof SyntaxError || /did not receive done|unexpected end|json/i.test(detail)) {
     return make('bad-response', `${label} sent a malformed response: ${detail}`);
@@ -179,6 +181,17 @@ function connectionCode(error: unknown): string | undefined {
     current = c.cause;
   }
   return undefined;
+}
+
+/** fetch reports "fetch failed" and hides the reason in a chain of causes. */
+function rootCauseMessage(error: unknown): string | undefined {
+  let message: string | undefined;
+  let current = (error as { cause?: unknown } | null)?.cause;
+  for (let depth = 0; depth < 6 && current instanceof Error; depth++) {
+    message = current.message;
+    current = current.cause;
+  }
+  return message;
 }
 
 function retryAfter(headers: unknown): number | undefined {

@@ -64,12 +64,12 @@ export function createLanguageModel(
 ): LanguageModel {
   if (!isHttp(config)) {
     const message = `Provider "${name}" uses kind "${config.kind}", which is not available yet. Pick an HTTP provider (openai, anthropic, ollama, openai-compatible) as defaultProvider.`;
-    return fixedError(name, config.kind, config.model ?? config.kind, 'config', message);
+    return configError(name, config.kind, config.model ?? config.kind, message);
   }
   const baseURL = config.baseURL ?? DEFAULT_BASE_URL[config.kind];
   if (baseURL === undefined) {
     const message = `Provider "${name}" has kind "openai-compatible" but no "baseURL"; set it to the server's OpenAI-style endpoint, e.g. http://127.0.0.1:8080/v1.`;
-    return fixedError(name, config.kind, config.model, 'config', message);
+    return configError(name, config.kind, config.model, message);
   }
   const kind = config.kind;
   const base: LanguageModel = {
@@ -207,19 +207,14 @@ function isHttp(config: ProviderConfig): config is HttpProviderConfig {
   return config.kind in DEFAULT_BASE_URL;
 }
 
-function fixedError(
-  name: string,
-  kind: ProviderKind,
-  model: string,
-  errorKind: 'config',
-  message: string,
-): LanguageModel {
+/** A model that can only report why it cannot run. */
+function configError(name: string, kind: ProviderKind, model: string, message: string): LanguageModel {
   return {
     providerName: name,
     kind,
     model,
     async *stream() {
-      yield { type: 'error', error: new ProviderError({ kind: errorKind, message, providerName: name }) };
+      yield { type: 'error', error: new ProviderError({ kind: 'config', message, providerName: name }) };
     },
   };
 }
