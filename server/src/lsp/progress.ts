@@ -13,6 +13,7 @@ export interface ProgressSink {
 const REPORT_INTERVAL_MS = 250;
 const EVENTS_INTERVAL_MS = 50;
 const MAX_MESSAGE = 100;
+const TEXT_TAIL = 60;
 
 /**
  * Turns a run's event stream into `$/progress` (at most a few reports a second, only when the
@@ -82,7 +83,10 @@ export class RunProgress {
         const lines = (this.streamedLine + event.text).split('\n');
         this.streamedLine = lines.at(-1) ?? '';
         const lastLine = [...lines].reverse().find((line) => line.trim() !== '') ?? '';
-        return lastLine.trim() === '' ? undefined : `writing: ${lastLine.trim()}`;
+        const line = lastLine.trim();
+        if (line === '') return undefined;
+        // The tail is what is new; the head of a long line would freeze the message.
+        return `writing: ${line.length > TEXT_TAIL ? `…${line.slice(-TEXT_TAIL)}` : line}`;
       }
       case 'tool-started':
         this.streamedLine = '';
