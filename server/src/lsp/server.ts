@@ -34,6 +34,9 @@ const REQUESTS: Array<[string, RequestHandler]> = [
   [Requests.proposals, (services, params) => services.proposals(params)],
 ];
 
+/** For the protocol.md check: every request method bound below. */
+export const REQUEST_METHODS: readonly string[] = REQUESTS.map(([method]) => method);
+
 /**
  * Binds the protocol. `initialize` is answered from this module alone; the services (config,
  * database, agent, SDKs) are imported afterwards, and every handler awaits them.
