@@ -104,6 +104,8 @@ export interface ClientOptions {
   choose?: (message: string, actions: string[]) => string | null;
   env?: Record<string, string>;
   initializationOptions?: unknown;
+  /** Answer this many workspace/applyEdit requests with applied: false, as a racing editor would. */
+  refuseApplies?: number;
 }
 
 export class TestClient {
@@ -118,6 +120,7 @@ export class TestClient {
   readonly diagnostics = new Map<string, any[]>();
   readonly runEvents: any[] = [];
   readonly appliedEdits: any[] = [];
+  readonly refusedEdits: any[] = [];
   readonly shownDocuments: string[] = [];
   readonly stdout: Buffer[] = [];
   stderr = '';
@@ -170,7 +173,13 @@ export class TestClient {
         return { success: true };
       });
     }
+    let refusals = options.refuseApplies ?? 0;
     this.connection.onRequest('workspace/applyEdit', (params: { edit: any }) => {
+      if (refusals > 0) {
+        refusals--;
+        this.refusedEdits.push(params.edit);
+        return { applied: false, failureReason: 'document has changed' };
+      }
       this.appliedEdits.push(params.edit);
       const result = this.applyWorkspaceEdit(params.edit);
       changed();
@@ -361,4 +370,17 @@ export class TestClient {
 
 export function isResponseError(error: unknown): error is ResponseError<unknown> {
   return error instanceof ResponseError;
+}
+
+/** Polls an async check until it passes (for state the server records a moment after it acts). */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
 }

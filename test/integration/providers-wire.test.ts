@@ -146,6 +146,16 @@ describe('ollama request body', () => {
     expect(parts.at(-1)).toEqual({ type: 'finish', reason: 'tool-calls' });
   });
 
+  it.each(['openai', 'openai-compatible'] as const)('%s with streamToolCalls: false falls back to a non-streaming call', async (kind) => {
+    server.enqueue({ text: 'Reading it.', toolCalls: [{ name: 'read_file', args: { path: 'c.ts' } }], usage: { inputTokens: 7, outputTokens: 3 } });
+    const parts = await collect(modelFor(kind, server, { streamToolCalls: false }).model, toolRequest);
+    expect(server.modelRequests[0]!.body.stream).toBe(false);
+    expect(textOf(parts)).toBe('Reading it.');
+    expect(ofType(parts, 'tool-call').map((p) => p.call.args)).toEqual([{ path: 'c.ts' }]);
+    expect(ofType(parts, 'usage')[0]!.usage).toEqual({ inputTokens: 7, outputTokens: 3 });
+    expect(parts.at(-1)).toEqual({ type: 'finish', reason: 'tool-calls' });
+  });
+
   it('with streamToolCalls: false still streams when no tools are offered', async () => {
     await collect(modelFor('ollama', server, { streamToolCalls: false }).model);
     expect(server.modelRequests[0]!.body.stream).toBe(true);

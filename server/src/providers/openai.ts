@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import type {
+  ChatCompletion,
   ChatCompletionChunk,
   ChatCompletionCreateParamsStreaming,
   ChatCompletionMessageParam,
@@ -36,6 +37,13 @@ export async function* streamOpenAI(call: ProviderCall): AsyncGenerator<StreamPa
         : { max_tokens: maxTokens }
       : {}),
   };
+
+  if (config.streamToolCalls === false && request.tools.length > 0) {
+    const { stream_options: _unused, ...rest } = body;
+    const completion = (await client.chat.completions.create({ ...rest, stream: false }, { signal: call.signal })) as ChatCompletion;
+    yield* partsOfCompletion(completion, call);
+    return;
+  }
 
   const stream = await client.chat.completions.create(body, { signal: call.signal });
   call.touch();
@@ -79,6 +87,30 @@ export async function* streamOpenAI(call: ProviderCall): AsyncGenerator<StreamPa
   if (usage) yield { type: 'usage', usage };
   // Some imitators report "stop" even when the turn ended in tool calls.
   yield { type: 'finish', reason: emittedCalls && finish === 'stop' ? 'tool-calls' : finish };
+}
+
+/** The non-streaming fallback for servers that drop or split streamed tool calls. */
+function* partsOfCompletion(completion: ChatCompletion, call: ProviderCall): Generator<StreamPart> {
+  const choice = completion.choices[0];
+  if (!choice) {
+    throw new ProviderError({
+      kind: 'bad-response',
+      providerName: call.providerName,
+      message: `${call.providerName} (${call.kind} at ${call.baseURL}) answered without a choice.`,
+    });
+  }
+  if (choice.message.content) yield { type: 'text-delta', text: choice.message.content };
+  const pending = new Map<number, { id: string; name: string; args: string }>();
+  (choice.message.tool_calls ?? []).forEach((toolCall, index) => {
+    if (toolCall.type !== 'function') return;
+    pending.set(index, { id: toolCall.id, name: toolCall.function.name, args: toolCall.function.arguments });
+  });
+  yield* drainToolCalls(pending);
+  if (completion.usage) {
+    yield { type: 'usage', usage: { inputTokens: completion.usage.prompt_tokens, outputTokens: completion.usage.completion_tokens } };
+  }
+  const finish = mapFinish(choice.finish_reason);
+  yield { type: 'finish', reason: pending.size > 0 && finish === 'stop' ? 'tool-calls' : finish };
 }
 
 function* drainToolCalls(pending: Map<number, { id: string; name: string; args: string }>): Generator<StreamPart> {
