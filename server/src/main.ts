@@ -43,10 +43,8 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`codebench lsp: unknown argument ${unknown[0]} (the server always speaks on stdio)\n`);
       return 2;
     }
-    const { createConnection } = await import('vscode-languageserver/node');
-    const { startServer } = await import('./lsp/server.js');
-    const connection = createConnection(process.stdin, process.stdout);
-    startServer(connection, { env: process.env, version: version() });
+    const { startStdioServer } = await import('./lsp/stdio.js');
+    startStdioServer({ env: process.env, version: version() });
     return -1;
   }
   process.stderr.write(`codebench: unknown command "${command}". Run "codebench --help".\n`);
