@@ -1,19 +1,12 @@
 import type { ProviderError } from '../providers/errors.js';
+import type { NewToolCall } from '../store/records.js';
 import type { ChatMessage, LanguageModel, ToolCall, Usage } from '../providers/types.js';
 import type { RunEvent } from './events.js';
 import { runTool } from './tools/index.js';
 import type { Tool } from './tools/types.js';
 import type { WorkspaceFiles } from './workspace.js';
 
-export interface ToolCallRecord {
-  callId: string;
-  name: string;
-  args: unknown;
-  result: string;
-  isError: boolean;
-  startedAt: string;
-  finishedAt: string;
-}
+export type ToolCallRecord = Omit<NewToolCall, 'runId'>;
 
 export interface LoopOptions {
   model: LanguageModel;

@@ -203,19 +203,8 @@ export class Services {
   async sessions(params: unknown): Promise<RequestShapes['codebench/sessions']['result']> {
     const value = parsed(parseParams(sessionsParamsSchema, params ?? {}, 'params'));
     const store = await this.store();
-    const sessions = await store.listSessions({ workspaceUri: value.workspaceUri, limit: value.limit });
-    return {
-      sessions: sessions.map((session) => ({
-        id: session.id,
-        title: session.title,
-        workspaceUri: session.workspaceUri,
-        provider: session.provider,
-        createdAt: session.createdAt,
-        updatedAt: session.updatedAt,
-        messageCount: session.messageCount,
-        lastMessagePreview: session.lastMessagePreview,
-      })),
-    };
+    // Store records are the protocol shapes (absent optional fields are undefined, so omitted).
+    return { sessions: await store.listSessions({ workspaceUri: value.workspaceUri, limit: value.limit }) };
   }
 
   private async storeWithSession(sessionId: string): Promise<Store> {
@@ -227,40 +216,19 @@ export class Services {
   async messages(params: unknown): Promise<RequestShapes['codebench/messages']['result']> {
     const { sessionId } = parsed(parseParams(messagesParamsSchema, params, 'params'));
     const store = await this.storeWithSession(sessionId);
-    const messages = await store.listMessages(sessionId);
-    return {
-      messages: messages.map((message) => ({
-        id: message.id,
-        role: message.role,
-        content: message.content,
-        createdAt: message.createdAt,
-        ...(message.runId ? { runId: message.runId } : {}),
-      })),
-    };
+    return { messages: await store.listMessages(sessionId) };
   }
 
   async search(params: unknown): Promise<RequestShapes['codebench/search']['result']> {
     const { query, limit } = parsed(parseParams(searchParamsSchema, params, 'params'));
     const store = await this.store();
-    const hits = await store.searchMessages({ query, limit });
-    return {
-      hits: hits.map((hit) => ({
-        messageId: hit.messageId,
-        sessionId: hit.sessionId,
-        sessionTitle: hit.sessionTitle,
-        role: hit.role,
-        snippet: hit.snippet,
-        createdAt: hit.createdAt,
-        ...(hit.runId ? { runId: hit.runId } : {}),
-      })),
-    };
+    return { hits: await store.searchMessages({ query, limit }) };
   }
 
   async proposals(params: unknown): Promise<RequestShapes['codebench/proposals']['result']> {
     const { sessionId } = parsed(parseParams(messagesParamsSchema, params, 'params'));
     const store = await this.storeWithSession(sessionId);
-    const proposals = await store.listProposals({ sessionId });
-    return { proposals: proposals.map((proposal) => ({ ...proposal })) };
+    return { proposals: await store.listProposals({ sessionId }) };
   }
 
   documentChanged(): void {

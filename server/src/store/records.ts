@@ -62,6 +62,16 @@ export interface ToolCallRecord {
   finishedAt: string;
 }
 
+export type NewToolCall = Omit<ToolCallRecord, 'id'>;
+
+export interface RunEnding {
+  status: 'completed' | 'failed' | 'cancelled';
+  error?: string;
+  inputTokens?: number;
+  outputTokens?: number;
+  firstTokenAt?: string;
+}
+
 export interface ProposalFile {
   uri: string;
   /** Workspace-relative path, for display. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { now } from './clock.js';
 import { rethrowForeignKey } from './database.js';
-import type { RunRecord } from './records.js';
+import type { RunEnding, RunRecord } from './records.js';
 import type { Database, RunRow } from './schema.js';
 
 export const INTERRUPTED_ERROR = 'The server stopped before the run finished.';
@@ -37,13 +37,7 @@ export async function createRun(
 export async function finishRun(
   db: Kysely<Database>,
   id: string,
-  input: {
-    status: 'completed' | 'failed' | 'cancelled';
-    error?: string;
-    inputTokens?: number;
-    outputTokens?: number;
-    firstTokenAt?: string;
-  },
+  input: RunEnding,
 ): Promise<void> {
   const result = await db
     .updateTable('runs')

@@ -6,8 +6,10 @@ import * as proposals from './proposals.js';
 import type {
   MessageRecord,
   MessageRole,
+  NewToolCall,
   ProposalFile,
   ProposalRecord,
+  RunEnding,
   RunRecord,
   SearchHit,
   SessionRecord,
@@ -102,16 +104,7 @@ export class Store {
     return runs.createRun(this.db, input);
   }
 
-  finishRun(
-    id: string,
-    input: {
-      status: 'completed' | 'failed' | 'cancelled';
-      error?: string;
-      inputTokens?: number;
-      outputTokens?: number;
-      firstTokenAt?: string;
-    },
-  ): Promise<void> {
+  finishRun(id: string, input: RunEnding): Promise<void> {
     return runs.finishRun(this.db, id, input);
   }
 
@@ -129,16 +122,7 @@ export class Store {
     return runs.listRuns(this.db, sessionId);
   }
 
-  recordToolCall(input: {
-    runId: string;
-    callId: string;
-    name: string;
-    args: unknown;
-    result: string;
-    isError: boolean;
-    startedAt: string;
-    finishedAt: string;
-  }): Promise<void> {
+  recordToolCall(input: NewToolCall): Promise<void> {
     return toolCalls.recordToolCall(this.db, input);
   }
 

@@ -1,20 +1,11 @@
 import type { Kysely } from 'kysely';
 import { rethrowForeignKey } from './database.js';
-import type { ToolCallRecord } from './records.js';
+import type { NewToolCall, ToolCallRecord } from './records.js';
 import type { Database, ToolCallRow } from './schema.js';
 
 export async function recordToolCall(
   db: Kysely<Database>,
-  input: {
-    runId: string;
-    callId: string;
-    name: string;
-    args: unknown;
-    result: string;
-    isError: boolean;
-    startedAt: string;
-    finishedAt: string;
-  },
+  input: NewToolCall,
 ): Promise<void> {
   await rethrowForeignKey(`Unknown run ${input.runId}`, () =>
     db
