@@ -1,9 +1,7 @@
-import { join } from 'node:path';
 import type { CancellationToken, CodeAction, CodeActionParams, ExecuteCommandParams } from 'vscode-languageserver';
 import { ErrorCodes, LSPErrorCodes, ResponseError } from 'vscode-languageserver';
-import { Agent } from '../agent/agent.js';
-import { ConfigError, configFilePath, dataDirectory, parseConfigLayer, readConfigFile, resolveConfig } from '../config/load.js';
-import { builtInConfig, type Config, type ConfigFile } from '../config/schema.js';
+import type { Agent } from '../agent/agent.js';
+import { AgentRuntime } from '../agent/runtime.js';
 import { Commands, type AskFinished, type AskStarted, type RequestShapes } from '../protocol/methods.js';
 import {
   askParamsSchema,
@@ -16,8 +14,7 @@ import {
   searchParamsSchema,
   sessionsParamsSchema,
 } from '../protocol/params.js';
-import { createLanguageModel } from '../providers/registry.js';
-import { Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import { AskFlow } from './ask-flow.js';
 import { agentCodeActions, BUILT_IN_PRESETS } from './code-actions.js';
 import type { DocumentStore } from './documents.js';
@@ -46,34 +43,25 @@ function parsed<T>(outcome: { ok: true; value: T } | { ok: false; message: strin
  * libraries): loaded after `initialize` has been answered.
  */
 export class Services {
+  readonly runtime: AgentRuntime;
   readonly agent: Agent;
   readonly review: ReviewService;
   readonly askFlow: AskFlow;
-  private config: Config = builtInConfig;
-  private readonly layers: { file: ConfigFile; init: ConfigFile; settings: ConfigFile } = { file: {}, init: {}, settings: {} };
-  private storePromise: Promise<Store> | undefined;
-  private readonly configPath: string;
-  private readonly dataDirectory: string;
 
   constructor(private readonly options: ServicesOptions) {
-    this.configPath = configFilePath(options.env);
-    this.dataDirectory = dataDirectory(options.env);
-    this.loadConfig(() => {
-      this.layers.file = readConfigFile(this.configPath);
-      this.layers.init = parseConfigLayer(options.initializationOptions ?? {}, 'initializationOptions');
-    });
-    this.agent = new Agent({
-      store: () => this.store(),
-      config: () => this.config,
-      documents: options.documents,
-      createModel: (name, providerConfig) => createLanguageModel(name, providerConfig, options.env),
-      log: (message) => options.client.log(message),
-    });
-    this.review = new ReviewService(this.agent, options.documents, options.client, () => this.config, this.dataDirectory);
+    const report = (message: string) => {
+      options.client.show('error', message);
+      options.client.log(message);
+    };
+    this.runtime = new AgentRuntime({ env: options.env, documents: options.documents, log: (message) => options.client.log(message), reportConfigError: report });
+    this.runtime.setLayer('initializationOptions', options.initializationOptions);
+    this.agent = this.runtime.agent;
+    const config = () => this.runtime.config();
+    this.review = new ReviewService(this.agent, options.documents, options.client, config, this.runtime.dataDirectory);
     this.askFlow = new AskFlow(this.agent, options.documents, options.client, this.review, options.workspaceFolders);
   }
 
-  /** Opens the database now so the first ask does not pay for it; marks runs a crash left open. */
+  /** Opens the database now so the first ask does not pay for it. */
   warmUp(): void {
     this.store().catch((error: unknown) => {
       this.options.client.show('error', `codebench cannot open its database: ${(error as Error).message}`);
@@ -81,35 +69,12 @@ export class Services {
   }
 
   store(): Promise<Store> {
-    this.storePromise ??= Store.open(join(this.dataDirectory, 'codebench.db')).then(async (store) => {
-      await store.markInterruptedRuns();
-      return store;
-    });
-    return this.storePromise;
-  }
-
-  private loadConfig(read: () => void): void {
-    try {
-      read();
-      this.config = resolveConfig([
-        { source: this.configPath, config: this.layers.file },
-        { source: 'initializationOptions', config: this.layers.init },
-        { source: 'workspace/didChangeConfiguration settings.codebench', config: this.layers.settings },
-      ]);
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      // Keep serving with the last good configuration; the user sees exactly what to fix.
-      this.options.client.show('error', error.message);
-      this.options.client.log(error.message);
-    }
+    return this.runtime.store();
   }
 
   didChangeConfiguration(settings: unknown): void {
     const section = (settings as { codebench?: unknown } | null | undefined)?.codebench;
-    if (section === undefined) return;
-    this.loadConfig(() => {
-      this.layers.settings = parseConfigLayer(section, 'workspace/didChangeConfiguration settings.codebench');
-    });
+    if (section !== undefined) this.runtime.setLayer('settings', section);
   }
 
   codeActions(params: CodeActionParams): CodeAction[] {
@@ -121,7 +86,7 @@ export class Services {
             line < document.lineCount
               ? document.getText({ start: { line, character: 0 }, end: { line: line + 1, character: 0 } })
               : undefined,
-          userPresets: this.config.presets,
+          userPresets: this.runtime.config().presets,
           canPrompt: this.options.client.features.showMessageRequest,
           runningRuns: this.agent.activeRuns().map((run) => ({ runId: run.runId, instruction: run.instruction })),
         })
@@ -136,7 +101,7 @@ export class Services {
     },
     [Commands.askPrompt]: async (argument, where): Promise<AskStarted | null> => {
       const params = parsed(parseParams(askPromptParamsSchema, argument, where));
-      const presets = [...BUILT_IN_PRESETS.filter((preset) => !preset.needsDiagnostics), ...this.config.presets];
+      const presets = [...BUILT_IN_PRESETS.filter((preset) => !preset.needsDiagnostics), ...this.runtime.config().presets];
       const directiveHint = 'Write my own (@agent line)…';
       const choice = await this.options.client.ask('info', 'What should the agent do?', [...presets.map((preset) => preset.title), directiveHint]);
       if (choice === directiveHint) {
@@ -235,13 +200,9 @@ export class Services {
     this.review.documentChanged();
   }
 
-  /** Cancels runs and waits (bounded) for them to record their end before the store closes. */
   async shutdown(): Promise<void> {
-    const runs = this.agent.activeRuns();
-    for (const run of runs) run.cancel();
-    await Promise.race([Promise.allSettled(runs.map((run) => run.done)), new Promise((resolve) => setTimeout(resolve, 2000))]);
     this.review.dispose();
-    if (this.storePromise) await (await this.storePromise.catch(() => undefined))?.close();
+    await this.runtime.close();
   }
 }
 

@@ -1,0 +1,99 @@
+import { join } from 'node:path';
+import { ConfigError, configFilePath, dataDirectory, parseConfigLayer, readConfigFile, resolveConfig } from '../config/load.js';
+import { builtInConfig, type Config, type ConfigFile } from '../config/schema.js';
+import { createLanguageModel } from '../providers/registry.js';
+import { Store } from '../store/store.js';
+import { Agent } from './agent.js';
+import type { OpenDocuments } from './workspace.js';
+
+export type ConfigLayerName = 'initializationOptions' | 'settings';
+
+export interface RuntimeOptions {
+  env: NodeJS.ProcessEnv;
+  documents: OpenDocuments;
+  log: (message: string) => void;
+  /** A config problem the user must see; the runtime keeps the last good configuration. */
+  reportConfigError: (message: string) => void;
+}
+
+const LAYER_SOURCES: Record<ConfigLayerName, string> = {
+  initializationOptions: 'initializationOptions',
+  settings: 'workspace/didChangeConfiguration settings.codebench',
+};
+
+/**
+ * The agent with everything it runs on: configuration layers, the lazily opened store, the
+ * provider registry. Every front-end (language server, terminal) builds exactly one of these.
+ */
+export class AgentRuntime {
+  readonly agent: Agent;
+  readonly configPath: string;
+  readonly dataDirectory: string;
+  private current: Config = builtInConfig;
+  private readonly layers: Record<'file' | ConfigLayerName, ConfigFile> = { file: {}, initializationOptions: {}, settings: {} };
+  private storePromise: Promise<Store> | undefined;
+
+  constructor(private readonly options: RuntimeOptions) {
+    this.configPath = configFilePath(options.env);
+    this.dataDirectory = dataDirectory(options.env);
+    this.reload(() => {
+      this.layers.file = readConfigFile(this.configPath);
+    });
+    this.agent = new Agent({
+      store: () => this.store(),
+      config: () => this.current,
+      documents: options.documents,
+      createModel: (name, providerConfig) => createLanguageModel(name, providerConfig, options.env),
+      log: options.log,
+    });
+  }
+
+  config(): Config {
+    return this.current;
+  }
+
+  /** Replaces one override layer; returns false (and reports) when it is invalid. */
+  setLayer(name: ConfigLayerName, value: unknown): boolean {
+    return this.reload(() => {
+      this.layers[name] = parseConfigLayer(value ?? {}, LAYER_SOURCES[name]);
+    });
+  }
+
+  private reload(read: () => void): boolean {
+    try {
+      read();
+      this.current = resolveConfig([
+        { source: this.configPath, config: this.layers.file },
+        { source: LAYER_SOURCES.initializationOptions, config: this.layers.initializationOptions },
+        { source: LAYER_SOURCES.settings, config: this.layers.settings },
+      ]);
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      this.options.reportConfigError(error.message);
+      return false;
+    }
+  }
+
+  get databaseFile(): string {
+    return join(this.dataDirectory, 'codebench.db');
+  }
+
+  /** Opened on first use; runs a crashed process left open are marked interrupted then. */
+  store(): Promise<Store> {
+    this.storePromise ??= Store.open(this.databaseFile).then(async (store) => {
+      await store.markInterruptedRuns();
+      return store;
+    });
+    return this.storePromise;
+  }
+
+  /** Cancels runs, waits (bounded) for them to record their end, then closes the store. */
+  async close(graceMs = 2000): Promise<void> {
+    const runs = this.agent.activeRuns();
+    for (const run of runs) run.cancel();
+    await Promise.race([Promise.allSettled(runs.map((run) => run.done)), new Promise((resolve) => setTimeout(resolve, graceMs))]);
+    const store = await this.storePromise?.catch(() => undefined);
+    await store?.close();
+  }
+}
