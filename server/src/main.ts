@@ -1,15 +1,5 @@
 import { readFileSync } from 'node:fs';
 
-const USAGE = `codebench — a local-first coding agent in your editor
-
-Usage:
-  codebench lsp          start the language server on stdio
-  codebench --version    print the version
-  codebench --help       show this help
-
-Configuration: $CODEBENCH_CONFIG or $XDG_CONFIG_HOME/codebench/config.json
-History:       $CODEBENCH_DATA_DIR or $XDG_DATA_HOME/codebench/codebench.db`;
-
 function version(): string {
   const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
   return packageJson.version;
@@ -28,15 +18,12 @@ function routeConsoleToStderr(): void {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === '--version' || command === '-v') {
-    process.stdout.write(`${version()}\n`);
-    return 0;
-  }
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  // The language server skips the CLI machinery: editors time its start-up.
   if (command === 'lsp') {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write('Usage: codebench lsp\n\nStart the language server on stdin/stdout for an editor. See protocol.md.\n');
+      return 0;
+    }
     routeConsoleToStderr();
     const unknown = rest.filter((arg) => arg !== '--stdio');
     if (unknown.length > 0) {
@@ -47,8 +34,11 @@ async function main(argv: string[]): Promise<number> {
     startStdioServer({ env: process.env, version: version() });
     return -1;
   }
-  process.stderr.write(`codebench: unknown command "${command}". Run "codebench --help".\n`);
-  return 2;
+  const { runCli } = await import('./cli/program.js');
+  const code = await runCli(argv, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }, process.env, version());
+  // Idle keep-alive sockets to a provider must not hold a finished command open.
+  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+  process.exit(code);
 }
 
 main(process.argv.slice(2)).then(

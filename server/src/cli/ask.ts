@@ -1,0 +1,112 @@
+import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { InvalidArgumentError } from 'commander';
+import type { AskRequest } from '../agent/agent.js';
+import { CliError, type CliContext } from './context.js';
+import type { Register } from './program.js';
+import { RunRenderer } from './render.js';
+import { applyAndReport, printProposal, runTurn, sigintRouter } from './turn.js';
+
+interface AskOptions {
+  file?: string;
+  lines?: { start: number; end: number };
+  provider?: string;
+  session?: string;
+  yes?: boolean;
+}
+
+function parseLines(value: string): { start: number; end: number } {
+  const match = /^(\d+)(?::(\d+))?$/.exec(value);
+  if (!match) throw new InvalidArgumentError('expected A:B (1-based line numbers), e.g. 10:25');
+  const start = Number(match[1]);
+  const end = Number(match[2] ?? match[1]);
+  if (start < 1 || end < start) throw new InvalidArgumentError('expected 1 <= A <= B');
+  return { start, end };
+}
+
+export const registerAsk: Register = (program, context) => {
+  program
+    .command('ask')
+    .description('run one agent turn on the workspace in the current directory and review its proposal')
+    .argument('<instruction...>', 'what the agent should do')
+    .option('-f, --file <path>', 'the file the request is about (given to the model as context)')
+    .option('-l, --lines <A:B>', 'the selected lines of --file, 1-based and inclusive', parseLines)
+    .option('-p, --provider <name>', 'a configured provider (default: defaultProvider)')
+    .option('-s, --session <id>', 'continue a stored session')
+    .option('-y, --yes', 'apply the proposal without asking')
+    .action(async (words: string[], options: AskOptions) => {
+      process.exitCode = await runAsk(context, words.join(' '), options);
+    });
+};
+
+function selectionOf(filePath: string, lines: { start: number; end: number }): AskRequest['selection'] {
+  const text = readFileSync(filePath, 'utf8').split('\n');
+  if (lines.start > text.length) throw new CliError(`--lines: ${filePath} has only ${text.length} lines`, 2);
+  const end = Math.min(lines.end, text.length);
+  return { startLine: lines.start - 1, endLine: end - 1, text: text.slice(lines.start - 1, end).join('\n') };
+}
+
+async function runAsk(context: CliContext, instruction: string, options: AskOptions): Promise<number> {
+  let filePath: string | undefined;
+  if (options.file) {
+    filePath = resolve(context.cwd, options.file);
+    try {
+      if (!statSync(filePath).isFile()) throw new Error('not a file');
+    } catch {
+      throw new CliError(`--file: ${options.file} is not a readable file`, 2);
+    }
+  } else if (options.lines) {
+    throw new CliError('--lines needs --file', 2);
+  }
+  const renderer = new RunRenderer(context.io, context.env);
+  const interrupts = sigintRouter(() => process.exit(130));
+  try {
+    const outcome = await runTurn(
+      context,
+      {
+        instruction,
+        filePath,
+        selection: filePath && options.lines ? selectionOf(filePath, options.lines) : undefined,
+        provider: options.provider,
+        sessionId: options.session,
+      },
+      renderer,
+      interrupts,
+    );
+    context.io.stderr.write(renderer.colors.dim(`session ${outcome.sessionId}\n`));
+    if (outcome.status === 'cancelled') return 130;
+    if (outcome.status === 'failed') return 1;
+    if (!outcome.proposal) return 0;
+    printProposal(context, renderer, outcome.proposal);
+    if (options.yes) return (await applyAndReport(context, outcome.proposal)) ? 0 : 1;
+    if (!context.isInteractive) {
+      await context.runtime().agent.proposals.settle(outcome.proposal.id, 'discarded', 'not applied: no terminal to confirm and no --yes');
+      context.io.stderr.write('not applied (no terminal to confirm); rerun with --yes to apply\n');
+      return 0;
+    }
+    const answer = await confirm(context, 'Apply these changes? [a]pply / [d]iscard: ');
+    if (answer) return (await applyAndReport(context, outcome.proposal)) ? 0 : 1;
+    await context.runtime().agent.proposals.settle(outcome.proposal.id, 'discarded');
+    context.io.stderr.write('discarded\n');
+    return 0;
+  } finally {
+    interrupts.dispose();
+  }
+}
+
+/** Apply / Discard; anything but a clear "apply" discards, so Enter alone never writes files. */
+async function confirm(context: CliContext, question: string): Promise<boolean> {
+  const readline = createInterface({ input: context.io.stdin, output: context.io.stderr });
+  // On a terminal readline takes Ctrl-C itself; treat it as "discard".
+  const abort = new AbortController();
+  readline.on('SIGINT', () => abort.abort());
+  try {
+    const answer = (await readline.question(question, { signal: abort.signal })).trim().toLowerCase();
+    return answer === 'a' || answer === 'apply' || answer === 'y' || answer === 'yes';
+  } catch {
+    return false;
+  } finally {
+    readline.close();
+  }
+}

@@ -1,0 +1,68 @@
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { registerAsk } from './ask.js';
+import { registerChat } from './chat.js';
+import { registerConfig } from './config-command.js';
+import { CliContext, CliError, type CliIo } from './context.js';
+import { registerDoctor } from './doctor.js';
+import { registerHistory } from './history.js';
+
+export type Register = (program: Command, context: CliContext) => void;
+
+/** Subcommands, one module each; `lsp` is handled before this module loads (start-up speed). */
+const COMMANDS: Register[] = [registerAsk, registerChat, registerHistory, registerDoctor, registerConfig];
+
+export function positiveInteger(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number <= 0) throw new InvalidArgumentError('must be a positive integer');
+  return number;
+}
+
+export function buildProgram(context: CliContext, version: string): Command {
+  const program = new Command('codebench')
+    .description('A local-first coding agent: in your editor (codebench lsp) and in your terminal.')
+    .version(version, '-v, --version')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => context.io.stdout.write(text),
+      writeErr: (text) => context.io.stderr.write(text),
+    });
+  program.command('lsp').description('start the language server on stdio (for editors)');
+  program.addHelpText(
+    'after',
+    `
+Configuration: $CODEBENCH_CONFIG, else $XDG_CONFIG_HOME/codebench/config.json
+History:       $CODEBENCH_DATA_DIR, else $XDG_DATA_HOME/codebench/codebench.db
+Try it:        codebench ask "explain what this project does"`,
+  );
+  for (const register of COMMANDS) register(program, context);
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+/** Runs the terminal CLI; resolves to the process exit status. */
+export async function runCli(argv: string[], io: CliIo, env: NodeJS.ProcessEnv, version: string): Promise<number> {
+  const context = new CliContext(env, process.cwd(), io);
+  const program = buildProgram(context, version);
+  try {
+    if (argv.length === 0) {
+      program.outputHelp();
+      return 0;
+    }
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version end in a CommanderError too; usage mistakes are status 2.
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+      return 2;
+    }
+    if (error instanceof CliError) {
+      io.stderr.write(`codebench: ${error.message}\n`);
+      return error.exitCode;
+    }
+    throw error;
+  } finally {
+    await context.close();
+  }
+}

@@ -1,0 +1,80 @@
+import { AskError, type AskRequest, type RunOutcome } from '../agent/agent.js';
+import type { Proposal } from '../agent/proposal.js';
+import { applyToDisk } from './apply.js';
+import { CliError, type CliContext } from './context.js';
+import { colorDiff, RunRenderer } from './render.js';
+
+/**
+ * One agent turn in the terminal, shared by `ask` and `chat`: streams it, and turns the first
+ * Ctrl-C into a clean cancel (the run is recorded as cancelled; nothing was written).
+ */
+export async function runTurn(
+  context: CliContext,
+  request: Omit<AskRequest, 'workspaceUri' | 'roots'>,
+  renderer: RunRenderer,
+  interrupts: { onInterrupt(handler: () => void): () => void },
+): Promise<RunOutcome> {
+  const runtime = context.runtime();
+  const root = context.workspaceRoot();
+  renderer.waiting();
+  let handle;
+  try {
+    handle = await runtime.agent.ask({ ...request, workspaceUri: context.workspaceUri(), roots: [root] }, (event) => renderer.handle(event));
+  } catch (error) {
+    renderer.stop();
+    if (error instanceof AskError) throw new CliError(`--${error.field === 'sessionId' ? 'session' : error.field}: ${error.message}`, 2);
+    throw error;
+  }
+  const release = interrupts.onInterrupt(() => handle.cancel());
+  try {
+    return await handle.done;
+  } finally {
+    release();
+    renderer.stop();
+  }
+}
+
+export function printProposal(context: CliContext, renderer: RunRenderer, proposal: Proposal): void {
+  context.io.stdout.write(`\n${renderer.colors.bold(`Proposed changes: ${proposal.summary}`)}\n${colorDiff(proposal.diff, renderer.colors)}\n`);
+}
+
+export async function applyAndReport(context: CliContext, proposal: Proposal): Promise<boolean> {
+  const outcome = await applyToDisk(context.runtime().agent, proposal);
+  if (outcome.ok) {
+    context.io.stderr.write(`applied: ${outcome.files.join(', ')}\n`);
+    return true;
+  }
+  context.io.stderr.write(`not applied: ${outcome.reason}. Nothing was changed.\n`);
+  return false;
+}
+
+/**
+ * Process-wide SIGINT routing: while a run is active Ctrl-C cancels it; a second Ctrl-C (or one
+ * with no run) exits at once with the conventional status 130.
+ */
+export function sigintRouter(onIdle: () => void): { onInterrupt(handler: () => void): () => void; dispose(): void } {
+  let current: (() => void) | undefined;
+  let cancelling = false;
+  const listener = () => {
+    if (current && !cancelling) {
+      cancelling = true;
+      current();
+      return;
+    }
+    onIdle();
+  };
+  process.on('SIGINT', listener);
+  return {
+    onInterrupt(handler) {
+      current = handler;
+      cancelling = false;
+      return () => {
+        current = undefined;
+        cancelling = false;
+      };
+    },
+    dispose() {
+      process.off('SIGINT', listener);
+    },
+  };
+}
