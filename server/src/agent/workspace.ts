@@ -7,6 +7,8 @@ import { Overlay } from './overlay.js';
 /** Unsaved editor buffers; the LSP layer implements this over its open documents. */
 export interface OpenDocuments {
   get(absolutePath: string): { text: string; version: number } | undefined;
+  /** Paths of all open documents (for copying unsaved text into a CLI's shadow workspace). */
+  paths?(): string[];
 }
 
 export type ResolvedPath =

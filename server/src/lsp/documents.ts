@@ -60,6 +60,10 @@ export class DocumentStore implements OpenDocuments {
     return this.documents.get(uri);
   }
 
+  paths(): string[] {
+    return [...this.byPath.keys()];
+  }
+
   get(absolutePath: string): { text: string; version: number } | undefined {
     const uri = this.byPath.get(absolutePath);
     const document = uri ? this.documents.get(uri) : undefined;
