@@ -165,8 +165,19 @@ const initial: Migration = {
   },
 };
 
+/** CLI datasources keep their own conversation id so a follow-up ask can resume it. */
+const externalSession: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('runs').addColumn('external_session_id', 'text').execute();
+  },
+  async down(db: Kysely<any>) {
+    await db.schema.alterTable('runs').dropColumn('external_session_id').execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
+  '0002_external_session': externalSession,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -47,6 +47,7 @@ export interface RunRecord {
   startedAt: string;
   firstTokenAt?: string;
   finishedAt?: string;
+  externalSessionId?: string;
 }
 
 export interface ToolCallRecord {
@@ -70,6 +71,7 @@ export interface RunEnding {
   inputTokens?: number;
   outputTokens?: number;
   firstTokenAt?: string;
+  externalSessionId?: string;
 }
 
 export interface ProposalFile {

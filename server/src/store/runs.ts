@@ -48,6 +48,7 @@ export async function finishRun(
       output_tokens: input.outputTokens ?? null,
       finished_at: now(),
       ...(input.firstTokenAt === undefined ? {} : { first_token_at: input.firstTokenAt }),
+      ...(input.externalSessionId === undefined ? {} : { external_session_id: input.externalSessionId }),
     })
     .where('id', '=', id)
     .executeTakeFirst();
@@ -128,5 +129,20 @@ function toRunRecord(row: RunRow): RunRecord {
     startedAt: row.started_at,
     firstTokenAt: row.first_token_at ?? undefined,
     finishedAt: row.finished_at ?? undefined,
+    externalSessionId: row.external_session_id ?? undefined,
   };
+}
+
+/** The newest CLI session id a provider left in this session, to resume its conversation. */
+export async function lastExternalSessionId(db: Kysely<Database>, sessionId: string, provider: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('runs')
+    .select('external_session_id')
+    .where('session_id', '=', sessionId)
+    .where('provider', '=', provider)
+    .where('external_session_id', 'is not', null)
+    .orderBy('started_at', 'desc')
+    .orderBy(sql`rowid`, 'desc')
+    .executeTakeFirst();
+  return row?.external_session_id ?? undefined;
 }

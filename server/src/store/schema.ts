@@ -56,6 +56,8 @@ export interface RunsTable {
    * does not mark another live window's run as interrupted.
    */
   owner_pid: number | null;
+  /** The CLI datasource's own session id (claude, codex), to resume it on a follow-up. */
+  external_session_id: string | null;
 }
 
 export interface ToolCallsTable {

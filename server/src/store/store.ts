@@ -113,6 +113,10 @@ export class Store {
     return runs.markInterruptedRuns(this.db);
   }
 
+  lastExternalSessionId(sessionId: string, provider: string): Promise<string | undefined> {
+    return runs.lastExternalSessionId(this.db, sessionId, provider);
+  }
+
   getRun(id: string): Promise<RunRecord | undefined> {
     return runs.getRun(this.db, id);
   }
