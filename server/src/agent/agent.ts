@@ -1,15 +1,18 @@
 import type { Config } from '../config/schema.js';
 import type { ProviderConfig } from '../config/schema.js';
-import type { LanguageModel } from '../providers/types.js';
+import type { ExternalAgent, LanguageModel } from '../providers/types.js';
 import type { Store } from '../store/store.js';
+import { runBuiltIn } from './built-in-run.js';
 import type { RunEvent } from './events.js';
-import { runAgentLoop } from './loop.js';
-import { contextMessage, historyMessages, systemPrompt, type AskContext } from './prompt.js';
+import { runExternal } from './external-run.js';
+import type { ToolCallRecord } from './loop.js';
+import type { AskContext } from './prompt.js';
 import { ProposalBook } from './proposal-book.js';
 import { describeProposal, proposalFilesFromChanges, unifiedDiff, type Proposal } from './proposal.js';
+import type { DriverResult, RunContext } from './run-types.js';
 import { builtInTools } from './tools/index.js';
 import type { Tool } from './tools/types.js';
-import { WorkspaceFiles, type OpenDocuments } from './workspace.js';
+import type { OpenDocuments } from './workspace.js';
 
 /** A request the caller got wrong (unknown provider or session); front-ends map it to InvalidParams. */
 export class AskError extends Error {
@@ -57,13 +60,25 @@ export interface AgentDependencies {
   config: () => Config;
   documents: OpenDocuments;
   createModel: (name: string, config: ProviderConfig) => LanguageModel;
+  /** For `claude-cli` / `codex-cli` providers, which run their own tools. */
+  createExternalAgent: (name: string, config: ProviderConfig) => ExternalAgent;
+  /** Where CLI agents get their private copies of the workspace. */
+  shadowsDirectory: string;
   log: (message: string) => void;
   tools?: Tool[];
 }
 
+type Driver = { kind: 'built-in'; model: LanguageModel } | { kind: 'external'; agent: ExternalAgent };
+
+function isExternal(config: ProviderConfig): boolean {
+  return config.kind === 'claude-cli' || config.kind === 'codex-cli';
+}
+
 /**
- * The agent core: starts runs, keeps their history, turns staged edits into proposals. It knows
- * nothing of LSP; the language server, ACP and the terminal client are all front-ends of this.
+ * The agent core: starts runs, keeps their history, turns changes into proposals. A run is driven
+ * either by the built-in tool loop or by a CLI agent in a shadow workspace; everything after that
+ * is shared. It knows nothing of LSP; the language server, ACP and the terminal client are
+ * front-ends of this.
  */
 export class Agent {
   readonly proposals: ProposalBook;
@@ -105,11 +120,13 @@ export class Agent {
       const title = request.instruction.replace(/\s+/g, ' ').trim().slice(0, 80);
       sessionId = (await store.createSession({ workspaceUri: request.workspaceUri, title, provider: providerName })).id;
     }
-    const model = this.dependencies.createModel(providerName, providerConfig);
+    const driver: Driver = isExternal(providerConfig)
+      ? { kind: 'external', agent: this.dependencies.createExternalAgent(providerName, providerConfig) }
+      : { kind: 'built-in', model: this.dependencies.createModel(providerName, providerConfig) };
     const run = await store.createRun({
       sessionId,
       provider: providerName,
-      model: model.model,
+      model: driver.kind === 'external' ? driver.agent.model : driver.model.model,
       instruction: request.instruction,
     });
     await store.addMessage({ sessionId, runId: run.id, role: 'user', content: request.instruction });
@@ -123,104 +140,93 @@ export class Agent {
       done: Promise.resolve(undefined as never),
     };
     this.running.set(run.id, handle);
-    handle.done = this.execute(request, { runId: run.id, sessionId, model, history, controller, onEvent, store })
+    const context: RunContext = { runId: run.id, sessionId, request, history, documents: this.dependencies.documents, signal: controller.signal };
+    handle.done = this.execute(context, driver, providerName, store, onEvent)
       .catch((error: unknown): RunOutcome => {
         this.dependencies.log(`run ${run.id} crashed: ${(error as Error).stack ?? String(error)}`);
         const message = `codebench failed internally: ${(error as Error).message}`;
         onEvent({ type: 'finished', status: 'failed', summary: message, error: message });
-        return { runId: run.id, sessionId: sessionId!, status: 'failed', summary: message, text: '', error: message };
+        void store.finishRun(run.id, { status: 'failed', error: message }).catch(() => undefined);
+        return { runId: run.id, sessionId: context.sessionId, status: 'failed', summary: message, text: '', error: message };
       })
       .finally(() => this.running.delete(run.id));
     return handle;
   }
 
   private async execute(
-    request: AskRequest,
-    run: {
-      runId: string;
-      sessionId: string;
-      model: LanguageModel;
-      history: Array<{ role: string; content: string }>;
-      controller: AbortController;
-      onEvent: (event: RunEvent) => void;
-      store: Store;
-    },
+    context: RunContext,
+    driver: Driver,
+    providerName: string,
+    store: Store,
+    onEvent: (event: RunEvent) => void,
   ): Promise<RunOutcome> {
-    const { store, onEvent } = run;
-    const workspace = new WorkspaceFiles(request.roots, this.dependencies.documents);
-    const context: AskContext = { instruction: request.instruction, selection: request.selection, diagnostics: request.diagnostics };
-    if (request.filePath) {
-      const resolved = workspace.resolve(request.filePath);
-      const text = resolved.ok ? await workspace.readText(resolved.absolutePath) : undefined;
-      if (resolved.ok && text !== undefined) context.file = { relativePath: resolved.relativePath, text };
-      else if (!resolved.ok) context.file = undefined;
-    }
-    const outcome = await runAgentLoop({
-      model: run.model,
-      tools: this.tools,
-      workspace,
-      system: systemPrompt(workspace.roots),
-      messages: [...historyMessages(run.history), { role: 'user', content: contextMessage(context) }],
-      maxSteps: this.dependencies.config().maxSteps,
-      signal: run.controller.signal,
-      onEvent,
-      onToolCall: (record) => {
-        store.recordToolCall({ runId: run.runId, ...record }).catch((error: unknown) => {
-          this.dependencies.log(`could not record tool call: ${(error as Error).message}`);
-        });
-      },
-    });
+    const onToolCall = (record: ToolCallRecord) => {
+      store.recordToolCall({ runId: context.runId, ...record }).catch((error: unknown) => {
+        this.dependencies.log(`could not record tool call: ${(error as Error).message}`);
+      });
+    };
+    const result =
+      driver.kind === 'built-in'
+        ? await runBuiltIn(context, driver.model, this.tools, this.dependencies.config().maxSteps, onEvent, onToolCall)
+        : await runExternal(
+            context,
+            driver.agent,
+            this.dependencies.shadowsDirectory,
+            await store.lastExternalSessionId(context.sessionId, providerName),
+            onEvent,
+            onToolCall,
+          );
+    return this.finish(context, result, store, onEvent);
+  }
 
-    if (outcome.text !== '') {
-      await store.addMessage({ sessionId: run.sessionId, runId: run.runId, role: 'assistant', content: outcome.text });
+  /** History, run record and proposal: the same for every driver. */
+  private async finish(context: RunContext, result: DriverResult, store: Store, onEvent: (event: RunEvent) => void): Promise<RunOutcome> {
+    if (result.text !== '') {
+      await store.addMessage({ sessionId: context.sessionId, runId: context.runId, role: 'assistant', content: result.text });
     }
-    await store.finishRun(run.runId, {
-      status: outcome.status,
-      error: outcome.error?.message,
-      inputTokens: outcome.usage.inputTokens,
-      outputTokens: outcome.usage.outputTokens,
-      firstTokenAt: outcome.firstTokenAt,
+    await store.finishRun(context.runId, {
+      status: result.status,
+      error: result.error,
+      inputTokens: result.usage.inputTokens,
+      outputTokens: result.usage.outputTokens,
+      firstTokenAt: result.firstTokenAt,
+      externalSessionId: result.externalSessionId,
     });
 
     let proposal: Proposal | undefined;
     let summary: string;
-    if (outcome.status === 'completed') {
-      const files = proposalFilesFromChanges(workspace.overlay.changes());
+    if (result.status === 'completed') {
+      const files = proposalFilesFromChanges(result.changes);
       if (files.length > 0) {
         const diff = unifiedDiff(files);
         proposal = await this.proposals.create({
-          runId: run.runId,
-          sessionId: run.sessionId,
+          runId: context.runId,
+          sessionId: context.sessionId,
           summary: describeProposal(files, diff),
           diff,
           files,
-          originPath: request.filePath,
+          originPath: context.request.filePath,
         });
-        onEvent({
-          type: 'proposal',
-          proposalId: proposal.id,
-          summary: proposal.summary,
-          files: files.map((file) => file.relativePath),
-        });
+        onEvent({ type: 'proposal', proposalId: proposal.id, summary: proposal.summary, files: files.map((file) => file.relativePath) });
         summary = `proposed changes to ${proposal.summary}`;
       } else {
-        summary = firstLine(outcome.text) || 'done, no changes proposed';
+        summary = firstLine(result.text) || 'done, no changes proposed';
       }
-      if (outcome.stoppedAtStepLimit) summary += ` (stopped after ${outcome.steps} steps)`;
-    } else if (outcome.status === 'cancelled') {
+      if (result.note) summary += ` (${result.note})`;
+    } else if (result.status === 'cancelled') {
       summary = 'cancelled';
     } else {
-      summary = outcome.error?.message ?? 'failed';
+      summary = result.error ?? 'failed';
     }
-    onEvent({ type: 'finished', status: outcome.status, summary, error: outcome.error?.message });
+    onEvent({ type: 'finished', status: result.status, summary, error: result.error });
     return {
-      runId: run.runId,
-      sessionId: run.sessionId,
-      status: outcome.status,
+      runId: context.runId,
+      sessionId: context.sessionId,
+      status: result.status,
       summary,
-      text: outcome.text,
+      text: result.text,
       proposal,
-      error: outcome.status === 'failed' ? outcome.error?.message : undefined,
+      error: result.status === 'failed' ? result.error : undefined,
     };
   }
 }

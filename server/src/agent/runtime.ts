@@ -1,9 +1,11 @@
 import { join } from 'node:path';
 import { ConfigError, configFilePath, dataDirectory, parseConfigLayer, readConfigFile, resolveConfig } from '../config/load.js';
 import { builtInConfig, type Config, type ConfigFile } from '../config/schema.js';
+import { createExternalAgent } from '../providers/external.js';
 import { createLanguageModel } from '../providers/registry.js';
 import { Store } from '../store/store.js';
 import { Agent } from './agent.js';
+import { cleanStaleShadows } from './shadow.js';
 import type { OpenDocuments } from './workspace.js';
 
 export type ConfigLayerName = 'initializationOptions' | 'settings';
@@ -44,6 +46,8 @@ export class AgentRuntime {
       config: () => this.current,
       documents: options.documents,
       createModel: (name, providerConfig) => createLanguageModel(name, providerConfig, options.env),
+      createExternalAgent: (name, providerConfig) => createExternalAgent(name, providerConfig, options.env),
+      shadowsDirectory: join(this.dataDirectory, 'shadows'),
       log: options.log,
     });
   }
@@ -79,10 +83,14 @@ export class AgentRuntime {
     return join(this.dataDirectory, 'codebench.db');
   }
 
-  /** Opened on first use; runs a crashed process left open are marked interrupted then. */
+  /** Opened on first use; runs and shadows a crashed process left behind are cleaned up then. */
   store(): Promise<Store> {
     this.storePromise ??= Store.open(this.databaseFile).then(async (store) => {
       await store.markInterruptedRuns();
+      // Same recovery for CLI agents' private copies of the workspace.
+      await cleanStaleShadows(join(this.dataDirectory, 'shadows')).catch((error: unknown) => {
+        this.options.log(`could not clean old shadow workspaces: ${(error as Error).message}`);
+      });
       return store;
     });
     return this.storePromise;

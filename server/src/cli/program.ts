@@ -54,7 +54,8 @@ export async function runCli(argv: string[], io: CliIo, env: NodeJS.ProcessEnv, 
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version end in a CommanderError too; usage mistakes are status 2.
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+      // `commander.help` is help shown because a subcommand is missing: a usage mistake too.
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
       return 2;
     }
     if (error instanceof CliError) {

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type * as JsoncParser from 'jsonc-parser';
 import type { z } from 'zod';
 import { builtInConfig, configSchema, type Config, type ConfigFile } from './schema.js';
 
@@ -48,13 +50,43 @@ export function readConfigFile(path: string): ConfigFile {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw new ConfigError(`Cannot read codebench config ${path}: ${(error as Error).message}`);
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError(`Invalid JSON in codebench config ${path}: ${(error as Error).message}`);
+  // Editors on Windows may save a byte-order mark, which is not JSON.
+  return parseConfigLayer(parseJsonc(text.replace(/^\uFEFF/, ''), path), path);
+}
+
+/**
+ * jsonc-parser's "main" is a UMD build whose inner require() calls esbuild cannot follow, and its
+ * ESM build uses extensionless imports plain Node refuses; Node's own require loads the UMD build
+ * correctly both from the bundle in dist/ and under the tests (and caches it).
+ */
+function loadJsonc(): typeof JsoncParser {
+  return createRequire(import.meta.url)('jsonc-parser') as typeof JsoncParser;
+}
+
+/** The config is hand-edited: comments and trailing commas are allowed, anything else is reported. */
+function parseJsonc(text: string, path: string): unknown {
+  const { parse, printParseErrorCode } = loadJsonc();
+  const errors: JsoncParser.ParseError[] = [];
+  const value: unknown = parse(text, errors, { allowTrailingComma: true, disallowComments: false });
+  const first = errors[0];
+  if (first) {
+    const { line, column } = lineColumn(text, first.offset);
+    throw new ConfigError(`Invalid JSON in codebench config ${path} at ${line}:${column}: ${printParseErrorCode(first.error)}`);
   }
-  return parseConfigLayer(json, path);
+  return value;
+}
+
+/** 1-based, as editors show it, so `vim +3` / "Go to line 3:7" lands on the problem. */
+function lineColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let index = 0; index < offset && index < text.length; index++) {
+    if (text[index] === '\n') {
+      line++;
+      lineStart = index + 1;
+    }
+  }
+  return { line, column: offset - lineStart + 1 };
 }
 
 /**

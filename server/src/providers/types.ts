@@ -68,3 +68,42 @@ export interface LanguageModel {
    */
   stream(request: ModelRequest, signal: AbortSignal): AsyncIterable<StreamPart>;
 }
+
+/**
+ * A CLI agent (claude, codex) that runs its own tools. It works inside a shadow copy of the
+ * workspace; codebench diffs the copy afterwards, so its edits become an ordinary proposal.
+ */
+export type ExternalEvent =
+  | { type: 'text-delta'; text: string }
+  | { type: 'tool-started'; callId: string; name: string; activity: string; args: unknown }
+  | { type: 'tool-finished'; callId: string; name: string; activity: string; result: string; isError: boolean }
+  | { type: 'notice'; message: string };
+
+export interface ExternalAgentRequest {
+  /** The shadow workspace the CLI runs in. */
+  cwd: string;
+  prompt: string;
+  /** Appended to the CLI's own system prompt. */
+  system: string;
+  /** The CLI's session id from an earlier run of this codebench session. */
+  resumeSessionId?: string;
+  signal: AbortSignal;
+  onEvent: (event: ExternalEvent) => void;
+}
+
+export interface ExternalAgentOutcome {
+  status: 'completed' | 'failed' | 'cancelled';
+  /** The CLI's final answer (or what streamed before it failed). */
+  text: string;
+  error?: import('./errors.js').ProviderError;
+  externalSessionId?: string;
+  usage?: Usage;
+  costUsd?: number;
+}
+
+export interface ExternalAgent {
+  readonly providerName: string;
+  readonly kind: 'claude-cli' | 'codex-cli';
+  readonly model: string;
+  run(request: ExternalAgentRequest): Promise<ExternalAgentOutcome>;
+}

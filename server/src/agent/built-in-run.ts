@@ -1,0 +1,45 @@
+import type { LanguageModel } from '../providers/types.js';
+import type { RunEvent } from './events.js';
+import { runAgentLoop, type ToolCallRecord } from './loop.js';
+import { contextMessage, historyMessages, systemPrompt, type AskContext } from './prompt.js';
+import type { DriverResult, RunContext } from './run-types.js';
+import type { Tool } from './tools/types.js';
+import { WorkspaceFiles } from './workspace.js';
+
+/** The built-in driver: our tool loop over a provider, edits staged in the overlay. */
+export async function runBuiltIn(
+  context: RunContext,
+  model: LanguageModel,
+  tools: Tool[],
+  maxSteps: number,
+  onEvent: (event: RunEvent) => void,
+  onToolCall: (record: ToolCallRecord) => void,
+): Promise<DriverResult> {
+  const workspace = new WorkspaceFiles(context.request.roots, context.documents);
+  const ask: AskContext = { instruction: context.request.instruction, selection: context.request.selection, diagnostics: context.request.diagnostics };
+  if (context.request.filePath) {
+    const resolved = workspace.resolve(context.request.filePath);
+    const text = resolved.ok ? await workspace.readText(resolved.absolutePath) : undefined;
+    if (resolved.ok && text !== undefined) ask.file = { relativePath: resolved.relativePath, text };
+  }
+  const outcome = await runAgentLoop({
+    model,
+    tools,
+    workspace,
+    system: systemPrompt(workspace.roots),
+    messages: [...historyMessages(context.history), { role: 'user', content: contextMessage(ask) }],
+    maxSteps,
+    signal: context.signal,
+    onEvent,
+    onToolCall,
+  });
+  return {
+    status: outcome.status,
+    text: outcome.text,
+    error: outcome.error?.message,
+    usage: outcome.usage,
+    firstTokenAt: outcome.firstTokenAt,
+    changes: outcome.status === 'completed' ? workspace.overlay.changes() : [],
+    note: outcome.stoppedAtStepLimit ? `stopped after ${outcome.steps} steps` : undefined,
+  };
+}

@@ -1,0 +1,101 @@
+import type { ExternalAgent } from '../providers/types.js';
+import type { RunEvent } from './events.js';
+import type { ToolCallRecord } from './loop.js';
+import { contextMessage, type AskContext } from './prompt.js';
+import type { DriverResult, RunContext } from './run-types.js';
+import { ShadowWorkspace } from './shadow.js';
+import { WorkspaceFiles } from './workspace.js';
+
+const SYSTEM_NOTE = [
+  'You are running inside codebench, on a private copy of the user\'s workspace.',
+  'Edit files directly; your changes are shown to the user as one proposal to accept or reject.',
+  'Shell commands are denied unless the user allowed them. Finish with a short summary of what you changed.',
+].join(' ');
+
+/** The CLI driver: claude or codex works in a shadow copy; its diff becomes the proposal. */
+export async function runExternal(
+  context: RunContext,
+  agent: ExternalAgent,
+  shadowsDirectory: string,
+  resumeSessionId: string | undefined,
+  onEvent: (event: RunEvent) => void,
+  onToolCall: (record: ToolCallRecord) => void,
+  now: () => Date = () => new Date(),
+): Promise<DriverResult> {
+  const root = context.request.roots[0]!;
+  const ask: AskContext = { instruction: context.request.instruction, selection: context.request.selection, diagnostics: context.request.diagnostics };
+  if (context.request.filePath) {
+    const resolved = new WorkspaceFiles([root], context.documents).resolve(context.request.filePath);
+    // The CLI reads files itself; naming the file is enough.
+    if (resolved.ok) ask.file = { relativePath: resolved.relativePath, text: '' };
+  }
+  let prompt = contextMessage({ ...ask, file: undefined });
+  if (ask.file) prompt += `\n\nThe request is about ${ask.file.relativePath}.`;
+  if (!resumeSessionId && context.history.length > 0) {
+    const earlier = context.history.map((message) => `${message.role}: ${message.content}`).join('\n\n');
+    prompt = `Earlier in this conversation:\n\n${earlier}\n\n---\n\n${prompt}`;
+  }
+
+  onEvent({ type: 'notice', message: `${agent.providerName}: preparing a private copy of the workspace` });
+  const shadow = await ShadowWorkspace.create({ root, documents: context.documents, shadowsDirectory, signal: context.signal });
+  const started = new Map<string, { name: string; args: unknown; startedAt: string }>();
+  let firstTokenAt: string | undefined;
+  try {
+    const outcome = await agent.run({
+      cwd: shadow.path,
+      prompt,
+      system: SYSTEM_NOTE,
+      resumeSessionId,
+      signal: context.signal,
+      onEvent: (event) => {
+        switch (event.type) {
+          case 'text-delta':
+            firstTokenAt ??= now().toISOString();
+            onEvent({ type: 'text', text: event.text });
+            return;
+          case 'tool-started':
+            firstTokenAt ??= now().toISOString();
+            started.set(event.callId, { name: event.name, args: event.args, startedAt: now().toISOString() });
+            onEvent({ type: 'tool-started', callId: event.callId, name: event.name, activity: `${agent.providerName}: ${event.activity}` });
+            return;
+          case 'tool-finished': {
+            const start = started.get(event.callId);
+            onEvent({ type: 'tool-finished', callId: event.callId, name: event.name, activity: `${agent.providerName}: ${event.activity}`, isError: event.isError });
+            onToolCall({
+              callId: event.callId,
+              name: event.name,
+              args: start?.args ?? null,
+              result: event.result,
+              isError: event.isError,
+              startedAt: start?.startedAt ?? now().toISOString(),
+              finishedAt: now().toISOString(),
+            });
+            return;
+          }
+          case 'notice':
+            onEvent({ type: 'notice', message: `${agent.providerName}: ${event.message}` });
+            return;
+        }
+      },
+    });
+    let changes: DriverResult['changes'] = [];
+    let note: string | undefined;
+    if (outcome.status === 'completed') {
+      const diff = await shadow.changes();
+      changes = diff.changes;
+      if (diff.skipped.length > 0) note = diff.skipped.map((skip) => `${skip.relativePath}: ${skip.reason}`).join('; ');
+    }
+    return {
+      status: outcome.status,
+      text: outcome.text,
+      error: outcome.error?.message,
+      usage: outcome.usage ?? { inputTokens: 0, outputTokens: 0 },
+      firstTokenAt,
+      changes,
+      note,
+      externalSessionId: outcome.externalSessionId,
+    };
+  } finally {
+    await shadow.dispose();
+  }
+}

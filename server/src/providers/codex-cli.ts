@@ -1,0 +1,9 @@
+// PLACEHOLDER from the lead; the owner of this file replaces it.
+import { ProviderError } from './errors.js';
+import type { CliRunner } from './external.js';
+
+export const runCodex: CliRunner = async (call) => ({
+  status: 'failed',
+  text: '',
+  error: new ProviderError({ kind: 'config', providerName: call.providerName, message: 'codex-cli is not implemented yet' }),
+});
