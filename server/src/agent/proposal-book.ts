@@ -31,6 +31,12 @@ export class ProposalBook {
     return proposal;
   }
 
+  /** Narrows what is still proposed (hunks rejected one by one); the stored diff keeps the original. */
+  replaceFiles(id: string, files: ProposalFile[]): void {
+    const proposal = this.proposals.get(id);
+    if (proposal) proposal.files = files;
+  }
+
   get(id: string): Proposal | undefined {
     return this.proposals.get(id);
   }

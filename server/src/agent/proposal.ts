@@ -1,7 +1,7 @@
 import { createTwoFilesPatch } from 'diff';
 import type { FileSnapshot, StagedChange } from './overlay.js';
 import { rebase } from './rebase.js';
-import { computeEdits, type OffsetEdit } from './text-edits.js';
+import { applyEdits, computeEdits, type OffsetEdit } from './text-edits.js';
 
 export type ProposalStatus = 'proposed' | 'applied' | 'discarded' | 'conflict';
 
@@ -23,6 +23,9 @@ export interface Proposal {
   status: ProposalStatus;
   /** The file the user asked from; the proposal is offered there even if it changes other files. */
   originPath?: string;
+  /** Hunks the user accepted or rejected one by one, for the record of its fate. */
+  hunksAccepted?: number;
+  hunksRejected?: number;
 }
 
 /** What a file holds right now: an open buffer (with its version) or the disk (version null). */
@@ -132,4 +135,45 @@ export function prepareApplication(
     });
   }
   return { ok: true, files };
+}
+
+/** Hunks are numbered across files in order; a client picks them by these numbers. */
+export function countHunks(files: PreparedFile[]): number {
+  return files.reduce((total, file) => total + file.edits.length, 0);
+}
+
+/** Only the chosen hunks of a prepared application (files left with none are dropped). */
+export function selectHunks(files: PreparedFile[], chosen: ReadonlySet<number>): PreparedFile[] {
+  let index = 0;
+  const selected: PreparedFile[] = [];
+  for (const file of files) {
+    const edits = file.edits.filter(() => chosen.has(index++));
+    if (edits.length === 0) continue;
+    selected.push({ ...file, edits, resultText: applyEdits(file.currentText, edits) });
+  }
+  return selected;
+}
+
+/**
+ * The proposal without the rejected hunks, re-based on the current text: what remains to decide.
+ * Files whose hunks were all rejected drop out.
+ */
+export function withoutHunks(proposal: Proposal, files: PreparedFile[], rejected: ReadonlySet<number>): ProposalFile[] {
+  const remaining = new Map<string, ProposalFile>();
+  for (const file of proposal.files) remaining.set(file.absolutePath, file);
+  let index = 0;
+  for (const file of files) {
+    const kept = file.edits.filter(() => !rejected.has(index++));
+    if (kept.length === 0) {
+      remaining.delete(file.absolutePath);
+      continue;
+    }
+    remaining.set(file.absolutePath, {
+      absolutePath: file.absolutePath,
+      relativePath: file.relativePath,
+      base: file.create ? null : { text: file.currentText, version: file.version },
+      proposedText: applyEdits(file.currentText, kept),
+    });
+  }
+  return [...remaining.values()];
 }

@@ -3,9 +3,17 @@ import { join } from 'node:path';
 import type { CodeAction, Diagnostic, TextDocumentEdit, CreateFile, WorkspaceEdit, TextEdit } from 'vscode-languageserver';
 import { CodeActionKind, DiagnosticSeverity } from 'vscode-languageserver';
 import type { Agent } from '../agent/agent.js';
-import { prepareApplication, type CurrentText, type PreparedFile, type Proposal } from '../agent/proposal.js';
+import {
+  countHunks,
+  prepareApplication,
+  selectHunks,
+  withoutHunks,
+  type CurrentText,
+  type PreparedFile,
+  type Proposal,
+} from '../agent/proposal.js';
 import type { Config } from '../config/schema.js';
-import { Commands } from '../protocol/methods.js';
+import { Commands, type ProposalHunks } from '../protocol/methods.js';
 import { pathToUri, uriToPath, type DocumentStore } from './documents.js';
 import type { EditorClient } from './editor-client.js';
 import { offsetsToRange } from './positions.js';
@@ -98,7 +106,8 @@ export class ReviewService {
     }));
   }
 
-  async apply(proposalId: string): Promise<ReviewOutcome> {
+  /** Applies the whole proposal, or only the given hunks (numbered as in `hunkView`). */
+  async apply(proposalId: string, hunks?: readonly number[]): Promise<ReviewOutcome> {
     const proposal = this.agent.proposals.get(proposalId);
     if (!proposal || proposal.status !== 'proposed') return outcomeOf(proposal);
     // Editors answer `applied: false` when the document moved on between our read and their
@@ -106,15 +115,17 @@ export class ReviewService {
     for (let attempt = 1; attempt <= 2; attempt++) {
       const prepared = prepareApplication(proposal, (path) => this.currentText(path, true));
       if (!prepared.ok) return this.conflict(proposal, prepared.conflict);
-      if (prepared.files.length === 0) {
-        await this.agent.proposals.settle(proposal.id, 'applied', 'nothing left to change');
-        return 'applied';
-      }
-      const result = await this.client.applyEdit(`codebench: ${proposal.summary}`, this.buildEdit(prepared.files));
+      const files = hunks ? selectHunks(prepared.files, new Set(hunks)) : prepared.files;
+      if (files.length === 0) return this.settleIfDone(proposal);
+      const result = await this.client.applyEdit(`codebench: ${proposal.summary}`, this.buildEdit(files));
       if (result.applied) {
-        const confirmed = await this.waitForTexts(prepared.files, CONFIRM_TIMEOUT_MS);
-        await this.agent.proposals.settle(proposal.id, 'applied', confirmed ? undefined : 'editor did not confirm the change');
-        return 'applied';
+        const confirmed = await this.waitForTexts(files, CONFIRM_TIMEOUT_MS);
+        if (!hunks) {
+          await this.agent.proposals.settle(proposal.id, 'applied', confirmed ? partialDetail(proposal) : 'editor did not confirm the change');
+          return 'applied';
+        }
+        proposal.hunksAccepted = (proposal.hunksAccepted ?? 0) + countHunks(files);
+        return this.settleIfDone(proposal);
       }
       if (attempt === 2) {
         return this.conflict(proposal, `the editor refused the edit (${result.failureReason ?? 'no reason given'})`);
@@ -129,9 +140,60 @@ export class ReviewService {
     return 'conflict';
   }
 
-  async discard(proposalId: string): Promise<ReviewOutcome> {
-    const settled = await this.agent.proposals.settle(proposalId, 'discarded');
-    return settled ? 'discarded' : outcomeOf(this.agent.proposals.get(proposalId));
+  /** Discards the whole proposal, or only the given hunks; the rest stays proposed. */
+  async discard(proposalId: string, hunks?: readonly number[]): Promise<ReviewOutcome> {
+    const proposal = this.agent.proposals.get(proposalId);
+    if (!proposal || proposal.status !== 'proposed') return outcomeOf(proposal);
+    if (hunks) {
+      const prepared = prepareApplication(proposal, (path) => this.currentText(path, true));
+      if (!prepared.ok) return this.conflict(proposal, prepared.conflict);
+      const rejected = new Set(hunks);
+      proposal.hunksRejected = (proposal.hunksRejected ?? 0) + countHunks(selectHunks(prepared.files, rejected));
+      this.agent.proposals.replaceFiles(proposal.id, withoutHunks(proposal, prepared.files, rejected));
+      this.scheduleDiagnostics(0);
+      return this.settleIfDone(proposal);
+    }
+    if (proposal.hunksAccepted) {
+      await this.agent.proposals.settle(proposal.id, 'applied', partialDetail(proposal, true));
+      return 'applied';
+    }
+    await this.agent.proposals.settle(proposalId, 'discarded');
+    return 'discarded';
+  }
+
+  /** Once no hunk is left to decide, the proposal's fate is recorded. */
+  private async settleIfDone(proposal: Proposal): Promise<ReviewOutcome> {
+    const prepared = prepareApplication(proposal, (path) => this.currentText(path, true));
+    if (prepared.ok && countHunks(prepared.files) > 0) return 'pending';
+    const status = proposal.hunksAccepted ? 'applied' : 'discarded';
+    await this.agent.proposals.settle(proposal.id, status, partialDetail(proposal));
+    return status;
+  }
+
+  /** The pending proposal as hunks against the current text, for clients that review inline. */
+  hunkView(proposalId: string): ProposalHunks | undefined {
+    const proposal = this.agent.proposals.get(proposalId);
+    if (!proposal) return undefined;
+    const base = { proposalId: proposal.id, summary: proposal.summary, status: proposal.status };
+    if (proposal.status !== 'proposed') return { ...base, files: [] };
+    const prepared = prepareApplication(proposal, (path) => this.currentText(path, true));
+    if (!prepared.ok) return { ...base, files: [], conflict: prepared.conflict };
+    let index = 0;
+    return {
+      ...base,
+      files: prepared.files.map((file) => ({
+        uri: pathToUri(file.absolutePath),
+        path: file.relativePath,
+        created: file.create,
+        version: file.version,
+        hunks: file.edits.map((edit) => ({
+          index: index++,
+          range: offsetsToRange(file.currentText, edit.start, edit.end, this.client.encoding),
+          oldText: file.currentText.slice(edit.start, edit.end),
+          newText: edit.newText,
+        })),
+      })),
+    };
   }
 
   /** Writes the unified diff under the data directory and asks the editor to open it. */
@@ -247,6 +309,12 @@ export class ReviewService {
   dispose(): void {
     if (this.diagnosticsTimer) clearTimeout(this.diagnosticsTimer);
   }
+}
+
+function partialDetail(proposal: Proposal, restDiscarded = false): string | undefined {
+  if (!proposal.hunksRejected && !restDiscarded) return undefined;
+  const accepted = proposal.hunksAccepted ?? 0;
+  return `partially applied: ${accepted} hunk${accepted === 1 ? '' : 's'} accepted, the rest discarded`;
 }
 
 function readDisk(path: string): string | undefined {

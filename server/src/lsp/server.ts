@@ -32,6 +32,8 @@ const REQUESTS: Array<[string, RequestHandler]> = [
   [Requests.messages, (services, params) => services.messages(params)],
   [Requests.search, (services, params) => services.search(params)],
   [Requests.proposals, (services, params) => services.proposals(params)],
+  [Requests.proposal, (services, params) => services.proposal(params)],
+  [Requests.health, (services, params) => services.health(params)],
 ];
 
 /** For the protocol.md check: every request method bound below. */
@@ -60,6 +62,7 @@ export function startServer(connection: Connection, options: ServerOptions): voi
         env: options.env,
         initializationOptions: initializeParams.initializationOptions,
         workspaceFolders: () => folders,
+        version: options.version,
       });
       return loaded;
     });

@@ -2,6 +2,7 @@ import type { CancellationToken, CodeAction, CodeActionParams, ExecuteCommandPar
 import { ErrorCodes, LSPErrorCodes, ResponseError } from 'vscode-languageserver';
 import type { Agent } from '../agent/agent.js';
 import { AgentRuntime } from '../agent/runtime.js';
+import { checkProvider } from '../providers/health.js';
 import { Commands, type AskFinished, type AskStarted, type RequestShapes } from '../protocol/methods.js';
 import {
   askParamsSchema,
@@ -9,6 +10,8 @@ import {
   messagesParamsSchema,
   optionalRunIdSchema,
   parseParams,
+  healthParamsSchema,
+  proposalHunksSchema,
   proposalRefSchema,
   runIdSchema,
   searchParamsSchema,
@@ -27,6 +30,7 @@ export interface ServicesOptions {
   env: NodeJS.ProcessEnv;
   initializationOptions: unknown;
   workspaceFolders: () => string[];
+  version: string;
 }
 
 function invalid(message: string): ResponseError<void> {
@@ -117,24 +121,54 @@ export class Services {
       const targets = runId ? [runId] : this.agent.activeRuns().map((run) => run.runId);
       return { cancelled: targets.filter((target) => this.agent.cancel(target)) };
     },
-    [Commands.applyProposal]: async (argument, where) => ({
-      status: await this.review.apply(this.proposalId(argument, where)),
-    }),
+    [Commands.applyProposal]: async (argument, where) => {
+      const { proposalId, hunks } = this.proposalHunks(argument, where);
+      return { status: await this.review.apply(proposalId, hunks) };
+    },
     [Commands.previewProposal]: async (argument, where) => ({
       uri: (await this.review.preview(this.proposalId(argument, where))) ?? null,
     }),
-    [Commands.discardProposal]: async (argument, where) => ({
-      status: await this.review.discard(this.proposalId(argument, where)),
-    }),
+    [Commands.discardProposal]: async (argument, where) => {
+      const { proposalId, hunks } = this.proposalHunks(argument, where);
+      return { status: await this.review.discard(proposalId, hunks) };
+    },
     [Commands.confirmApplied]: async (argument, where) => ({
       status: await this.review.confirmApplied(this.proposalId(argument, where)),
     }),
   };
 
   private proposalId(argument: unknown, where: string): string {
-    const { proposalId } = parsed(parseParams(proposalRefSchema, argument, where));
-    if (!this.agent.proposals.get(proposalId)) throw invalid(`Invalid params: ${where}.proposalId: no pending proposal "${proposalId}"`);
-    return proposalId;
+    return this.proposalHunks(argument, where).proposalId;
+  }
+
+  private proposalHunks(argument: unknown, where: string): { proposalId: string; hunks?: number[] } {
+    const value = parsed(parseParams(proposalHunksSchema, argument, where));
+    if (!this.agent.proposals.get(value.proposalId)) throw invalid(`Invalid params: ${where}.proposalId: no pending proposal "${value.proposalId}"`);
+    return value;
+  }
+
+  /** Provider reachability for `:checkhealth`; a few seconds at most, never the keys. */
+  async health(params: unknown): Promise<RequestShapes['codebench/health']['result']> {
+    const { timeoutMs } = parsed(parseParams(healthParamsSchema, params ?? {}, 'params'));
+    const config = this.runtime.config();
+    const perProvider = await Promise.all(
+      Object.entries(config.providers).map(([name, provider]) => checkProvider(name, provider, this.options.env, timeoutMs ?? 3000)),
+    );
+    return {
+      version: this.options.version,
+      positionEncoding: this.options.client.encoding,
+      configPath: this.runtime.configPath,
+      databaseFile: this.runtime.databaseFile,
+      defaultProvider: config.defaultProvider,
+      checks: perProvider.flat(),
+    };
+  }
+
+  async proposal(params: unknown): Promise<RequestShapes['codebench/proposal']['result']> {
+    const { proposalId } = parsed(parseParams(proposalRefSchema, params, 'params'));
+    const view = this.review.hunkView(proposalId);
+    if (!view) throw invalid(`Invalid params: params.proposalId: no proposal "${proposalId}" in this server (proposals from earlier sessions are in codebench/proposals)`);
+    return view;
   }
 
   async executeCommand(params: ExecuteCommandParams): Promise<unknown> {

@@ -88,6 +88,41 @@ export interface ProposalInfo {
   decidedAt?: string;
 }
 
+/** A pending proposal as hunks against the current text (`codebench/proposal`). */
+export interface ProposalHunks {
+  proposalId: string;
+  summary: string;
+  status: 'proposed' | 'applied' | 'discarded' | 'conflict';
+  /** Set when the proposal no longer applies to the current text. */
+  conflict?: string;
+  files: Array<{
+    uri: string;
+    path: string;
+    created: boolean;
+    /** The document version the ranges refer to; null for files not open. */
+    version: number | null;
+    hunks: Array<{ index: number; range: LspRange; oldText: string; newText: string }>;
+  }>;
+}
+
+export interface HealthCheck {
+  name: string;
+  status: 'ok' | 'warning' | 'error';
+  message: string;
+  fix?: string;
+}
+
+/** What `:checkhealth codebench` shows from the server's side. */
+export interface HealthInfo {
+  version: string;
+  positionEncoding: string;
+  configPath: string;
+  databaseFile: string;
+  defaultProvider: string;
+  /** Key present and endpoint reachable, per configured provider. */
+  checks: HealthCheck[];
+}
+
 export interface ProposalRef {
   proposalId: string;
 }
@@ -115,6 +150,8 @@ export const Requests = {
   messages: 'codebench/messages',
   search: 'codebench/search',
   proposals: 'codebench/proposals',
+  proposal: 'codebench/proposal',
+  health: 'codebench/health',
 } as const;
 
 export const Notifications = {
@@ -129,6 +166,8 @@ export interface RequestShapes {
   'codebench/messages': { params: { sessionId: string }; result: { messages: MessageInfo[] } };
   'codebench/search': { params: { query: string; limit?: number }; result: { hits: SearchHitInfo[] } };
   'codebench/proposals': { params: { sessionId: string }; result: { proposals: ProposalInfo[] } };
+  'codebench/proposal': { params: ProposalRef; result: ProposalHunks };
+  'codebench/health': { params: { timeoutMs?: number } | undefined; result: HealthInfo };
 }
 
 /** Client opt-in, sent as `capabilities.experimental.codebench`. */

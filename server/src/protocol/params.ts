@@ -28,10 +28,16 @@ export const askPromptParamsSchema = z.object({ uri: z.string().min(1), range: r
 export const runIdSchema = z.object({ runId: z.string().min(1) });
 export const optionalRunIdSchema = z.object({ runId: z.string().min(1).optional() });
 export const proposalRefSchema = z.object({ proposalId: z.string().min(1) });
+export const proposalHunksSchema = z.object({
+  proposalId: z.string().min(1),
+  /** Hunk numbers from `codebench/proposal`; omitted means the whole proposal. */
+  hunks: z.array(z.number().int().min(0)).min(1).optional(),
+});
 export const sessionsParamsSchema = z.object({
   workspaceUri: z.string().min(1).optional(),
   limit: z.number().int().min(1).max(1000).optional(),
 });
+export const healthParamsSchema = z.object({ timeoutMs: z.number().int().min(100).max(30_000).optional() });
 export const messagesParamsSchema = z.object({ sessionId: z.string().min(1) });
 export const searchParamsSchema = z.object({
   query: z.string(),

@@ -36,14 +36,14 @@ export interface CreateModelOptions {
 
 export const DEFAULT_TIMEOUT_SECONDS = 120;
 
-const DEFAULT_BASE_URL: Record<HttpKind, string | undefined> = {
+export const DEFAULT_BASE_URL: Record<HttpKind, string | undefined> = {
   openai: 'https://api.openai.com/v1',
   'openai-compatible': undefined,
   anthropic: 'https://api.anthropic.com',
   ollama: 'http://127.0.0.1:11434',
 };
 
-const DEFAULT_KEY_ENV: Partial<Record<HttpKind, string>> = {
+export const DEFAULT_KEY_ENV: Partial<Record<HttpKind, string>> = {
   openai: 'OPENAI_API_KEY',
   anthropic: 'ANTHROPIC_API_KEY',
 };
