@@ -100,6 +100,7 @@ export interface ClientOptions {
   profile: Profile;
   workspace: Workspace;
   runEvents?: boolean;
+  inlineReview?: boolean;
   /** What the Neovim-like client answers to showMessageRequest. */
   choose?: (message: string, actions: string[]) => string | null;
   env?: Record<string, string>;
@@ -218,7 +219,9 @@ export class TestClient {
         workspaceFolders: true,
       },
       textDocument: { synchronization: { didSave: true }, codeAction: { codeActionLiteralSupport: { codeActionKind: { valueSet: ['', 'quickfix', 'refactor', 'refactor.rewrite'] } } } },
-      ...(this.options.runEvents ? { experimental: { codebench: { runEvents: true } } } : {}),
+      ...(this.options.runEvents || this.options.inlineReview
+        ? { experimental: { codebench: { runEvents: this.options.runEvents === true, inlineReview: this.options.inlineReview === true } } }
+        : {}),
     };
     const result = await this.connection.sendRequest('initialize', {
       processId: process.pid,

@@ -15,7 +15,7 @@ describe('per-hunk review and health (rich clients)', () => {
     workspace = makeWorkspace({ 'values.py': ORIGINAL });
     writeConfig(workspace, fake);
     // A rich client reviews inline: it dismisses the prompt and drives hunks itself.
-    client = TestClient.start({ profile: 'neovim', workspace, choose: () => null, runEvents: true });
+    client = TestClient.start({ profile: 'neovim', workspace, runEvents: true, inlineReview: true });
     await client.initialize();
     await client.open(uri(), ORIGINAL, 'python');
   });
@@ -70,6 +70,8 @@ describe('per-hunk review and health (rich clients)', () => {
     expect(await client.command('codebench.discardProposal', { proposalId, hunks: [0, 1] })).toEqual({ status: 'discarded' });
     expect(client.appliedEdits.length).toBe(edits);
     expect(client.documents.get(uri())!.text).toBe(ORIGINAL);
+    // An inline-review client is never prompted.
+    expect(client.prompts).toEqual([]);
     const view = await client.request('codebench/proposal', { proposalId });
     expect(view).toMatchObject({ status: 'discarded', files: [] });
   });

@@ -20,16 +20,19 @@ export interface ClientFeatures {
   documentChanges: boolean;
   createFiles: boolean;
   runEvents: boolean;
+  /** The client reviews proposals itself (hunks inline): no prompt from the server. */
+  inlineReview: boolean;
 }
 
 export function clientFeatures(capabilities: ClientCapabilities): ClientFeatures {
-  const experimental = (capabilities.experimental ?? {}) as { codebench?: { runEvents?: unknown } };
+  const experimental = (capabilities.experimental ?? {}) as { codebench?: { runEvents?: unknown; inlineReview?: unknown } };
   return {
     showMessageRequest: capabilities.window?.showMessage !== undefined,
     workDoneProgress: capabilities.window?.workDoneProgress === true,
     documentChanges: capabilities.workspace?.workspaceEdit?.documentChanges === true,
     createFiles: capabilities.workspace?.workspaceEdit?.resourceOperations?.includes('create') === true,
     runEvents: experimental.codebench?.runEvents === true,
+    inlineReview: experimental.codebench?.inlineReview === true,
   };
 }
 

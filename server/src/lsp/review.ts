@@ -57,6 +57,8 @@ export class ReviewService {
     }
     this.scheduleDiagnostics(0);
     if (this.config().review === 'auto') return this.apply(proposal.id);
+    // The plugin shows the hunks in the buffer and calls apply/discard itself.
+    if (this.client.features.inlineReview) return 'pending';
     if (!this.client.features.showMessageRequest) {
       this.client.show(
         'info',

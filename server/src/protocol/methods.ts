@@ -174,4 +174,6 @@ export interface RequestShapes {
 export interface CodebenchClientCapabilities {
   /** Receive `codebench/runEvents` with streamed text and tool steps. */
   runEvents?: boolean;
+  /** The client reviews proposals inline (`codebench/proposal` + apply/discard by hunk); the server does not prompt. */
+  inlineReview?: boolean;
 }
