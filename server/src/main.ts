@@ -34,6 +34,16 @@ async function main(argv: string[]): Promise<number> {
     startStdioServer({ env: process.env, version: version() });
     return -1;
   }
+  if (command === 'acp') {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write('Usage: codebench acp\n\nSpeak the Agent Client Protocol on stdin/stdout (Zed\'s agent panel and other ACP clients).\n');
+      return 0;
+    }
+    routeConsoleToStderr();
+    const { startAcpServer } = await import('./acp/stdio.js');
+    startAcpServer({ env: process.env, version: version() });
+    return -1;
+  }
   const { runCli } = await import('./cli/program.js');
   const code = await runCli(argv, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }, process.env, version());
   // Idle keep-alive sockets to a provider must not hold a finished command open.

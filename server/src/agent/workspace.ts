@@ -9,6 +9,11 @@ export interface OpenDocuments {
   get(absolutePath: string): { text: string; version: number } | undefined;
   /** Paths of all open documents (for copying unsaved text into a CLI's shadow workspace). */
   paths?(): string[];
+  /**
+   * Asks the editor for a file's current text when open documents are not mirrored here (ACP's
+   * fs/read_text_file). Used for the files the agent reads or edits, not for whole-tree searches.
+   */
+  read?(absolutePath: string): Promise<{ text: string; version: number | null } | undefined>;
 }
 
 export type ResolvedPath =
@@ -89,7 +94,7 @@ export class WorkspaceFiles {
     const known = this.#fromOverlay(absolutePath);
     if (known !== undefined) return known;
 
-    const document = this.#documents.get(absolutePath);
+    const document = this.#documents.get(absolutePath) ?? (record && this.#documents.read ? await this.#documents.read(absolutePath) : undefined);
     if (document !== undefined) {
       if (!record) return { kind: 'text', text: document.text, source: 'document' };
       this.overlay.recordBase(absolutePath, this.relativePath(absolutePath), {

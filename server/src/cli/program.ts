@@ -28,6 +28,7 @@ export function buildProgram(context: CliContext, version: string): Command {
       writeErr: (text) => context.io.stderr.write(text),
     });
   program.command('lsp').description('start the language server on stdio (for editors)');
+  program.command('acp').description('speak the Agent Client Protocol on stdio (Zed agent panel, other ACP clients)');
   program.addHelpText(
     'after',
     `

@@ -1,6 +1,6 @@
 import { AskError, type AskRequest, type RunOutcome } from '../agent/agent.js';
 import type { Proposal } from '../agent/proposal.js';
-import { applyToDisk } from './apply.js';
+import { applyProposal } from '../agent/apply-proposal.js';
 import { CliError, type CliContext } from './context.js';
 import { colorDiff, RunRenderer } from './render.js';
 
@@ -39,7 +39,7 @@ export function printProposal(context: CliContext, renderer: RunRenderer, propos
 }
 
 export async function applyAndReport(context: CliContext, proposal: Proposal): Promise<boolean> {
-  const outcome = await applyToDisk(context.runtime().agent, proposal);
+  const outcome = await applyProposal(context.runtime().agent, proposal);
   if (outcome.ok) {
     context.io.stderr.write(`applied: ${outcome.files.join(', ')}\n`);
     return true;

@@ -87,3 +87,9 @@ function toSessionRecord(row: SessionRow, workspaceUri: string): SessionRecord {
     lastMessagePreview: row.last_message_preview,
   };
 }
+
+/** Sessions opened before their first message (ACP's session/new) get their title later. */
+export async function setSessionTitle(db: Kysely<Database>, id: string, title: string): Promise<void> {
+  const result = await db.updateTable('sessions').set({ title }).where('id', '=', id).executeTakeFirst();
+  if (result.numUpdatedRows === 0n) throw new Error(`Unknown session ${id}`);
+}

@@ -71,6 +71,10 @@ export class Store {
     return sessions.listSessions(this.db, input);
   }
 
+  setSessionTitle(id: string, title: string): Promise<void> {
+    return sessions.setSessionTitle(this.db, id, title);
+  }
+
   /** True when the session existed. Its messages, runs, tool calls and proposals go with it. */
   deleteSession(id: string): Promise<boolean> {
     return sessions.deleteSession(this.db, id);
