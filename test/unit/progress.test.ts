@@ -77,6 +77,20 @@ describe('RunProgress coalescing', () => {
     expect(batches.every((batch) => batch.runId === 'run-1' && batch.sessionId === 'session-1')).toBe(true);
   });
 
+  it('sends the first streamed token at once, then batches', async () => {
+    const { sink, batches, advance } = recordingSink();
+    const progress = new RunProgress(sink, 't', { title: 'codebench', useProgress: false });
+    progress.attach('run-1', 'session-1');
+    progress.handle({ type: 'text', text: 'first' });
+    expect(batches).toHaveLength(1);
+    progress.handle({ type: 'text', text: ' second' });
+    progress.handle({ type: 'text', text: ' third' });
+    expect(batches).toHaveLength(1);
+    advance(60);
+    expect(batches).toHaveLength(2);
+    expect(batches[1].events).toEqual([{ type: 'text', text: ' second third' }]);
+  });
+
   it('sends nothing to a client without progress support', async () => {
     const { sink, sent } = recordingSink(false);
     const progress = new RunProgress(sink, 't', { title: 'codebench', useProgress: false });

@@ -28,6 +28,7 @@ export class RunProgress {
   private reportTimer: { cancel(): void } | undefined;
   private pendingEvents: RunEvent[] = [];
   private eventsTimer: { cancel(): void } | undefined;
+  private lastEventsFlushAt = -Infinity;
   private streamedLine = '';
   private ready: Promise<void> = Promise.resolve();
   private ended = false;
@@ -127,14 +128,17 @@ export class RunProgress {
     const last = this.pendingEvents.at(-1);
     if (event.type === 'text' && last?.type === 'text') last.text += event.text;
     else this.pendingEvents.push(event.type === 'text' ? { ...event } : event);
-    if (event.type === 'finished') {
+    // Leading edge: the first event after a quiet spell goes out at once (the first token must
+    // not wait for a window); what follows within the window is batched.
+    const quiet = this.sink.now() - this.lastEventsFlushAt >= EVENTS_INTERVAL_MS;
+    if (event.type === 'finished' || (quiet && !this.eventsTimer)) {
       this.flushEvents();
       return;
     }
     this.eventsTimer ??= this.sink.setTimer(() => {
       this.eventsTimer = undefined;
       this.flushEvents();
-    }, EVENTS_INTERVAL_MS);
+    }, Math.max(0, this.lastEventsFlushAt + EVENTS_INTERVAL_MS - this.sink.now()));
   }
 
   private flushEvents(): void {
@@ -143,6 +147,7 @@ export class RunProgress {
     if (this.pendingEvents.length === 0 || !this.sink.runEvents || !this.runIds) return;
     const events = this.pendingEvents;
     this.pendingEvents = [];
+    this.lastEventsFlushAt = this.sink.now();
     this.sink.runEvents({ ...this.runIds, events });
   }
 }
