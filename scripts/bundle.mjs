@@ -3,22 +3,29 @@
 // unbundled); dynamic imports stay separate chunks, so SDKs, kysely and SQLite load after
 // `initialize` has been answered.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 
-rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+// Built beside dist/ and swapped in, so a server or test already running from dist/ never sees a
+// half-written or emptied folder (hashed chunk names would otherwise pile up without a clean).
+const staging = `dist.build-${process.pid}`;
+rmSync(staging, { recursive: true, force: true });
 await build({
   entryPoints: { main: 'server/src/main.ts' },
-  outdir: 'dist',
+  outdir: staging,
   bundle: true,
   splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
   sourcemap: true,
-  // Native addon: must be required from node_modules at run time.
-  external: ['better-sqlite3'],
+  // Native addons: must be required from node_modules at run time.
+  external: ['better-sqlite3', '@napi-rs/keyring'],
   // Bundled CommonJS calls require(); give ESM chunks one.
   banner: { js: "import { createRequire as __codebenchRequire } from 'node:module'; const require = __codebenchRequire(import.meta.url);" },
   chunkNames: 'chunks/[name]-[hash]',
   logLevel: 'warning',
 });
+const previous = `dist.old-${process.pid}`;
+if (existsSync('dist')) renameSync('dist', previous);
+renameSync(staging, 'dist');
+rmSync(previous, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { convertRange, negotiateEncoding, offsetAt, positionAt } from '../../server/src/lsp/positions.js';
+import { convertRange, LineIndex, negotiateEncoding, offsetAt, positionAt } from '../../server/src/lsp/positions.js';
 
 const TEXT = 'a🌍é\r\nx = "ü" // 👋 end\nlast';
 
@@ -46,5 +46,14 @@ describe('position encodings', () => {
   it('converts ranges between encodings', () => {
     const range = { start: { line: 0, character: 1 }, end: { line: 0, character: 7 } };
     expect(convertRange(TEXT, range, 'utf-8', 'utf-16')).toEqual({ start: { line: 0, character: 1 }, end: { line: 0, character: 4 } });
+  });
+
+  it('LineIndex agrees with positionAt for every offset and encoding', () => {
+    const index = new LineIndex(TEXT);
+    for (let offset = 0; offset <= TEXT.length; offset++) {
+      for (const encoding of ['utf-8', 'utf-16', 'utf-32'] as const) {
+        expect(index.positionAt(offset, encoding)).toEqual(positionAt(TEXT, offset, encoding));
+      }
+    }
   });
 });

@@ -86,7 +86,7 @@ describe('RunProgress coalescing', () => {
     progress.handle({ type: 'text', text: ' second' });
     progress.handle({ type: 'text', text: ' third' });
     expect(batches).toHaveLength(1);
-    advance(60);
+    advance(80);
     expect(batches).toHaveLength(2);
     expect(batches[1].events).toEqual([{ type: 'text', text: ' second third' }]);
   });

@@ -1,10 +1,15 @@
-import { diffLines } from 'diff';
+import { diffArrays } from 'diff';
 
 /** A replacement of `[start, end)` in UTF-16 code units of the old text. */
 export interface OffsetEdit {
   start: number;
   end: number;
   newText: string;
+}
+
+/** Lines with their terminators, so joining them gives the text back exactly. */
+export function splitLines(text: string): string[] {
+  return text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
 }
 
 function isHighSurrogate(code: number): boolean {
@@ -27,18 +32,19 @@ export function computeEdits(oldText: string, newText: string): OffsetEdit[] {
     edits.push(trim(pending.start, pending.removed, pending.added));
     pending = undefined;
   };
-  for (const change of diffLines(oldText, newText)) {
+  for (const change of diffArrays(splitLines(oldText), splitLines(newText))) {
+    const value = change.value.join('');
     if (!change.added && !change.removed) {
       flush();
-      offset += change.value.length;
+      offset += value.length;
       continue;
     }
     pending ??= { start: offset, removed: '', added: '' };
     if (change.removed) {
-      pending.removed += change.value;
-      offset += change.value.length;
+      pending.removed += value;
+      offset += value.length;
     } else {
-      pending.added += change.value;
+      pending.added += value;
     }
   }
   flush();

@@ -109,3 +109,39 @@ export function convertRange(text: string, range: Range, from: PositionEncoding,
   const { start, end } = rangeToOffsets(text, range, from);
   return offsetsToRange(text, start, end, to);
 }
+
+/**
+ * Line starts of one text, computed once, so converting many offsets (every hunk of a large
+ * edit) costs a binary search each instead of a scan from the top.
+ */
+export class LineIndex {
+  private readonly starts: number[] = [0];
+
+  constructor(readonly text: string) {
+    for (let index = text.indexOf('\n'); index !== -1; index = text.indexOf('\n', index + 1)) this.starts.push(index + 1);
+  }
+
+  positionAt(offset: number, encoding: PositionEncoding): Position {
+    const clamped = Math.max(0, Math.min(offset, this.text.length));
+    let low = 0;
+    let high = this.starts.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if (this.starts[middle]! <= clamped) low = middle;
+      else high = middle - 1;
+    }
+    const start = this.starts[low]!;
+    if (encoding === 'utf-16') return { line: low, character: clamped - start };
+    let units = 0;
+    for (let index = start; index < clamped; ) {
+      const codePoint = this.text.codePointAt(index)!;
+      units += unitsOf(codePoint, encoding);
+      index += codePoint > 0xffff ? 2 : 1;
+    }
+    return { line: low, character: units };
+  }
+
+  range(start: number, end: number, encoding: PositionEncoding): Range {
+    return { start: this.positionAt(start, encoding), end: this.positionAt(end, encoding) };
+  }
+}

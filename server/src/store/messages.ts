@@ -77,6 +77,18 @@ export async function listMessages(
   return rows.map(toMessageRecord);
 }
 
+/** The newest `limit` messages, oldest first: a continued session's context without reading it all. */
+export async function recentMessages(db: Kysely<Database>, sessionId: string, limit: number): Promise<MessageRecord[]> {
+  const rows = await db
+    .selectFrom('messages')
+    .selectAll()
+    .where('session_id', '=', sessionId)
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.reverse().map(toMessageRecord);
+}
+
 interface SearchRow {
   id: number;
   session_id: string;
