@@ -9,12 +9,18 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cache = join(root, '.cache', 'test-tools');
+// Helix 25.01 (+ tmux) for test/clients/helix.test.ts, before any early exit below; loud, never fatal.
+try { execFileSync('bash', [join(root, 'scripts', 'fetch-helix.sh')], { stdio: ['ignore', 'ignore', 'inherit'] }); } catch (error) { process.stderr.write(`\n!!! install-test-tools: could not fetch Helix (${error.message}); the real-Helix test will SKIP.\n\n`); }
+// Neovim 0.10 (+ luacheck, StyLua) for test/clients/nvim*.test.ts; loud, never fatal.
+try { execFileSync('bash', [join(root, 'scripts', 'fetch-neovim.sh')], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 900_000 }); } catch (error) { process.stderr.write(`\n!!! install-test-tools: could not fetch Neovim (${error.message}); the Neovim plugin tests (test/clients/nvim.test.ts) will SKIP.\n\n`); }
 
 /** Pinned so a new CLI release cannot change what the tests see. */
 export const TOOLS = {
   '@anthropic-ai/claude-code': '2.1.329',
   '@openai/codex': '0.169.0',
 };
+
+installKeychainPackages();
 
 if (process.env.CODEBENCH_SKIP_TEST_TOOLS) {
   process.stderr.write('install-test-tools: CODEBENCH_SKIP_TEST_TOOLS is set; tests that need the claude/codex CLIs will skip.\n');
@@ -35,4 +41,40 @@ try {
   execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error'], { cwd: cache, stdio: 'inherit' });
 } catch (error) {
   process.stderr.write(`\n!!! install-test-tools: could not install the CLIs (${error.message}); their tests will SKIP.\n\n`);
+}
+
+/**
+ * The keychain tests (test/integration/keychain.test.ts) need a real Secret Service
+ * (gnome-keyring in a dbus session) and the kernel keyring (keyctl). Debian/Ubuntu only; we run
+ * as root here and in CI. Loud but non-fatal: those tests skip loudly too when the tools are missing.
+ */
+function installKeychainPackages() {
+  if (process.platform !== 'linux' || process.env.CODEBENCH_SKIP_TEST_TOOLS) return;
+  const has = (command) => {
+    try {
+      execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const needed = ['dbus-run-session', 'gnome-keyring-daemon', 'secret-tool', 'keyctl'];
+  if (needed.every(has)) return;
+  if (!has('apt-get')) {
+    process.stderr.write(`\n!!! install-test-tools: ${needed.filter((c) => !has(c)).join(', ')} missing and no apt-get; the keychain tests will SKIP.\n\n`);
+    return;
+  }
+  const packages = ['gnome-keyring', 'libsecret-tools', 'dbus', 'keyutils'];
+  const install = () => execFileSync('apt-get', ['install', '-y', ...packages], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  process.stderr.write(`install-test-tools: installing ${packages.join(' ')} for the keychain tests …\n`);
+  try {
+    install();
+  } catch {
+    try {
+      execFileSync('apt-get', ['update'], { stdio: 'inherit' });
+      install();
+    } catch (error) {
+      process.stderr.write(`\n!!! install-test-tools: could not install ${packages.join(' ')} (${error.message}); the keychain tests will SKIP.\n\n`);
+    }
+  }
 }

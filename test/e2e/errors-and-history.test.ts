@@ -157,6 +157,8 @@ describe('malformed requests, history across restarts, stdout purity', () => {
     chmodSync(broken.configFile, 0o600);
     const client = TestClient.start({ profile: 'neovim', workspace: broken });
     await client.initialize();
+    // Reported as soon as the editor opens a file, not at the first ask.
+    await client.open(broken.uri('a.txt'), 'hello\n', 'text');
     const error = await client.waitFor(() => client.messages.find((message) => message.type === 1), 10_000, 'config error');
     expect(error.message).toContain(broken.configFile);
     expect(error.message).toMatch(/providers\.x\.model/);

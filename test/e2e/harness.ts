@@ -174,6 +174,14 @@ export class TestClient {
         return { success: true };
       });
     }
+    if (options.profile === 'helix') {
+      // Helix handles showDocument (since 24.03) without advertising it in its capabilities.
+      this.connection.onRequest('window/showDocument', (params: { uri: string }) => {
+        this.shownDocuments.push(params.uri);
+        changed();
+        return { success: true };
+      });
+    }
     let refusals = options.refuseApplies ?? 0;
     this.connection.onRequest('workspace/applyEdit', (params: { edit: any }) => {
       if (refusals > 0) {
@@ -275,7 +283,11 @@ export class TestClient {
       if (this.opened.has(change.uri)) {
         void this.connection.sendNotification('textDocument/didChange', {
           textDocument: { uri: change.uri, version: document.version },
-          contentChanges: change.edits.map((textEdit) => ({ range: textEdit.range, text: textEdit.newText })),
+          // Edits of one TextDocumentEdit all refer to the old text, while contentChanges apply in
+          // sequence: sent last-first, every range is still valid when its turn comes.
+          contentChanges: [...change.edits]
+            .sort((a, b) => b.range.start.line - a.range.start.line || b.range.start.character - a.range.start.character)
+            .map((textEdit) => ({ range: textEdit.range, text: textEdit.newText })),
         });
       }
     }

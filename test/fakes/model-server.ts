@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { anthropicWire } from './wire-anthropic.js';
 import { ollamaWire } from './wire-ollama.js';
 import { openaiWire } from './wire-openai.js';
+import { responsesWire } from './wire-responses.js';
 
 /**
  * A scriptable model server on 127.0.0.1 speaking the real wire formats of OpenAI chat
@@ -46,7 +47,7 @@ export interface FakeTurn {
   rawChunks?: string[];
 }
 
-export type WireName = 'openai' | 'anthropic' | 'ollama';
+export type WireName = 'openai' | 'anthropic' | 'ollama' | 'responses';
 
 export interface RecordedRequest {
   method: string;
@@ -97,7 +98,7 @@ export interface WireFormat {
   isStream(body: any): boolean;
 }
 
-const WIRES: Record<WireName, WireFormat> = { openai: openaiWire, anthropic: anthropicWire, ollama: ollamaWire };
+const WIRES: Record<WireName, WireFormat> = { openai: openaiWire, anthropic: anthropicWire, ollama: ollamaWire, responses: responsesWire };
 
 export async function startFakeModelServer(options: { models?: string[] } = {}): Promise<FakeModelServer> {
   const models = options.models ?? ['fake-model', 'qwen2.5-coder:7b'];
@@ -161,6 +162,7 @@ function routeOf(method: string, path: string): WireName | undefined {
   if (method !== 'POST') return undefined;
   if (path.endsWith('/chat/completions')) return 'openai';
   if (path.endsWith('/v1/messages')) return 'anthropic';
+  if (path.endsWith('/v1/responses')) return 'responses';
   if (path === '/api/chat') return 'ollama';
   return undefined;
 }

@@ -207,7 +207,7 @@ describe.skipIf(!HAVE_CLAUDE)('claude CLI through runClaude', { timeout: 60_000 
 
   it('reports an unset apiKeyEnv before starting anything', async () => {
     const { outcome } = await run({ env: { PATH: process.env.PATH, HOME: home } });
-    expect(outcome).toMatchObject({ status: 'failed', error: { kind: 'config', message: expect.stringContaining('TEST_ANTHROPIC_KEY, which is not set') } });
+    expect(outcome).toMatchObject({ status: 'failed', error: { kind: 'config', message: expect.stringContaining('TEST_ANTHROPIC_KEY is not set') } });
   });
 
   it('reports a command that prints no stream-json, and one that exits non-zero with its stderr', async () => {

@@ -20,6 +20,7 @@ import {
   type SessionUpdate,
   type SetSessionModeRequest,
 } from '@agentclientprotocol/sdk';
+import { acpApprover } from './approvals.js';
 import { applyProposal, diskAccess, type FileAccess } from '../agent/apply-proposal.js';
 import type { RunHandle } from '../agent/agent.js';
 import { AskError } from '../agent/agent.js';
@@ -184,7 +185,13 @@ export class CodebenchAcpAgent {
     };
     try {
       session.run = await this.runtime.agent.ask(
-        { workspaceUri: pathToFileURL(session.cwd).href, roots: [session.cwd], instruction, sessionId: session.id },
+        {
+          workspaceUri: pathToFileURL(session.cwd).href,
+          roots: [session.cwd],
+          instruction,
+          sessionId: session.id,
+          approver: acpApprover(client, session.id),
+        },
         (event) => {
           const value = updateForEvent(event);
           if (value) send(value);

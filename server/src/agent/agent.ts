@@ -2,7 +2,10 @@ import type { Config } from '../config/schema.js';
 import type { ProviderConfig } from '../config/schema.js';
 import type { ExternalAgent, LanguageModel } from '../providers/types.js';
 import type { Store } from '../store/store.js';
+import type { Approver } from './approvals.js';
 import { runBuiltIn } from './built-in-run.js';
+import { commandEnvironment } from './command-exec.js';
+import { CommandGate, commandLimits } from './command-gate.js';
 import type { RunEvent } from './events.js';
 import { runExternal } from './external-run.js';
 import type { ToolCallRecord } from './loop.js';
@@ -10,6 +13,7 @@ import type { AskContext } from './prompt.js';
 import { ProposalBook } from './proposal-book.js';
 import { describeProposal, proposalFilesFromChanges, unifiedDiff, type Proposal } from './proposal.js';
 import type { DriverResult, RunContext } from './run-types.js';
+import { SensitiveFiles } from './secrets.js';
 import { builtInTools } from './tools/index.js';
 import type { Tool } from './tools/types.js';
 import type { OpenDocuments } from './workspace.js';
@@ -35,6 +39,8 @@ export interface AskRequest {
   diagnostics?: AskContext['diagnostics'];
   provider?: string;
   sessionId?: string;
+  /** Asks the user before run_command runs something no rule allows; absent ⇒ such commands are denied. */
+  approver?: Approver;
 }
 
 export interface RunOutcome {
@@ -66,7 +72,12 @@ export interface AgentDependencies {
   shadowsDirectory: string;
   log: (message: string) => void;
   tools?: Tool[];
+  /** The user's environment, for commands the agent runs (credentials are removed); process.env when absent. */
+  env?: NodeJS.ProcessEnv;
 }
+
+/** Earlier turns given to the model when continuing a session; older ones stay in history only. */
+const MAX_HISTORY_MESSAGES = 100;
 
 type Driver = { kind: 'built-in'; model: LanguageModel } | { kind: 'external'; agent: ExternalAgent };
 
@@ -115,7 +126,7 @@ export class Agent {
     if (sessionId) {
       const session = await store.getSession(sessionId);
       if (!session) throw new AskError('sessionId', `no session with id "${sessionId}"`);
-      history = await store.listMessages(sessionId);
+      history = await store.recentMessages(sessionId, MAX_HISTORY_MESSAGES);
     } else {
       const title = request.instruction.replace(/\s+/g, ' ').trim().slice(0, 80);
       sessionId = (await store.createSession({ workspaceUri: request.workspaceUri, title, provider: providerName })).id;
@@ -141,6 +152,19 @@ export class Agent {
     };
     this.running.set(run.id, handle);
     const context: RunContext = { runId: run.id, sessionId, request, history, documents: this.dependencies.documents, signal: controller.signal };
+    context.sensitive = new SensitiveFiles(config.sensitiveFiles);
+    context.commands = new CommandGate({
+      store,
+      approver: request.approver,
+      runId: run.id,
+      sessionId,
+      workspaceUri: request.workspaceUri,
+      limits: commandLimits(config.commands),
+      env: commandEnvironment(
+        this.dependencies.env ?? process.env,
+        Object.values(config.providers).flatMap((provider) => (provider.apiKeyEnv ? [provider.apiKeyEnv] : [])),
+      ),
+    });
     handle.done = this.execute(context, driver, providerName, store, onEvent)
       .catch((error: unknown): RunOutcome => {
         this.dependencies.log(`run ${run.id} crashed: ${(error as Error).stack ?? String(error)}`);
@@ -181,6 +205,10 @@ export class Agent {
 
   /** History, run record and proposal: the same for every driver. */
   private async finish(context: RunContext, result: DriverResult, store: Store, onEvent: (event: RunEvent) => void): Promise<RunOutcome> {
+    if (result.redactionNote) {
+      // Says what the model did not see; the values themselves are never stored.
+      await store.addMessage({ sessionId: context.sessionId, runId: context.runId, role: 'system', content: result.redactionNote });
+    }
     if (result.text !== '') {
       await store.addMessage({ sessionId: context.sessionId, runId: context.runId, role: 'assistant', content: result.text });
     }

@@ -3,6 +3,7 @@ import type { RunEvent } from './events.js';
 import type { ToolCallRecord } from './loop.js';
 import { contextMessage, type AskContext } from './prompt.js';
 import type { DriverResult, RunContext } from './run-types.js';
+import { SecretScrubber } from './secrets.js';
 import { ShadowWorkspace } from './shadow.js';
 import { WorkspaceFiles } from './workspace.js';
 
@@ -36,8 +37,12 @@ export async function runExternal(
     prompt = `Earlier in this conversation:\n\n${earlier}\n\n---\n\n${prompt}`;
   }
 
+  // The selection and earlier turns go to the CLI's model too; the CLI reads files itself, from a
+  // shadow that has no protected files in it.
+  const scrubber = new SecretScrubber();
+  prompt = scrubber.scrub(prompt);
   onEvent({ type: 'notice', message: `${agent.providerName}: preparing a private copy of the workspace` });
-  const shadow = await ShadowWorkspace.create({ root, documents: context.documents, shadowsDirectory, signal: context.signal });
+  const shadow = await ShadowWorkspace.create({ root, documents: context.documents, shadowsDirectory, signal: context.signal, sensitive: context.sensitive });
   const started = new Map<string, { name: string; args: unknown; startedAt: string }>();
   let firstTokenAt: string | undefined;
   try {
@@ -94,6 +99,7 @@ export async function runExternal(
       changes,
       note,
       externalSessionId: outcome.externalSessionId,
+      redactionNote: scrubber.summary(),
     };
   } finally {
     await shadow.dispose();

@@ -1,7 +1,9 @@
 import type { ProviderError } from '../providers/errors.js';
 import type { NewToolCall } from '../store/records.js';
 import type { ChatMessage, LanguageModel, ToolCall, Usage } from '../providers/types.js';
+import type { CommandGate } from './command-gate.js';
 import type { RunEvent } from './events.js';
+import { PLACEHOLDER_REFUSAL, placeholderIn } from './secrets.js';
 import { runTool } from './tools/index.js';
 import type { Tool } from './tools/types.js';
 import type { WorkspaceFiles } from './workspace.js';
@@ -18,6 +20,10 @@ export interface LoopOptions {
   signal: AbortSignal;
   onEvent: (event: RunEvent) => void;
   onToolCall: (record: ToolCallRecord) => void;
+  /** Handed to run_command; without it the tool refuses. */
+  commands?: CommandGate;
+  /** Redacts secret-looking strings from every tool result before the model (and history) sees it. */
+  scrub?: (text: string) => string;
   now?: () => Date;
 }
 
@@ -106,10 +112,14 @@ export async function runAgentLoop(options: LoopOptions): Promise<LoopOutcome> {
       if (options.signal.aborted) return finish('cancelled', step);
       const startedAt = now().toISOString();
       options.onEvent({ type: 'tool-started', callId: call.id, name: call.name, activity: describeCall(call) });
-      const result = await runTool(options.tools, call.name, call.args, {
-        workspace: options.workspace,
-        signal: options.signal,
-      });
+      const result = placeholderIn(call.args)
+        ? { output: PLACEHOLDER_REFUSAL, isError: true, activity: `${call.name}: refused a redaction placeholder` }
+        : await runTool(options.tools, call.name, call.args, {
+            workspace: options.workspace,
+            signal: options.signal,
+            commands: options.commands,
+          });
+      if (options.scrub) result.output = options.scrub(result.output);
       options.onEvent({
         type: 'tool-finished',
         callId: call.id,
@@ -144,11 +154,12 @@ const VERBS: Record<string, string> = {
   grep: 'searching',
   edit_file: 'editing',
   write_file: 'writing',
+  run_command: 'running',
 };
 
 /** Progress text before the tool has run, e.g. "reading src/a.ts". */
 export function describeCall(call: ToolCall): string {
   const verb = VERBS[call.name] ?? `running ${call.name}`;
-  const target = call.args.path ?? call.args.pattern ?? call.args.glob;
+  const target = call.args.path ?? call.args.pattern ?? call.args.glob ?? call.args.command;
   return typeof target === 'string' && target !== '' ? `${verb} ${target}` : verb;
 }

@@ -58,6 +58,18 @@ export class ProposalBook {
     proposal.status = status;
     const store = await this.store();
     await store.setProposalStatus(id, status, detail);
+    // Every applied proposal lands in the append-only audit log, whichever front-end applied it.
+    if (status === 'applied') {
+      const workspaceUri = (await store.sessionWorkspaceUri(proposal.sessionId)) ?? '';
+      await store.appendAudit({
+        workspaceUri,
+        kind: 'proposal-applied',
+        sessionId: proposal.sessionId,
+        runId: proposal.runId,
+        subject: proposal.summary,
+        detail: { proposalId: id, files: proposal.files.map((file) => file.relativePath), ...(detail ? { note: detail } : {}) },
+      });
+    }
     for (const listener of this.listeners) listener(proposal);
     return true;
   }

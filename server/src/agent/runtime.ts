@@ -34,6 +34,7 @@ export class AgentRuntime {
   private current: Config = builtInConfig;
   private readonly layers: Record<'file' | ConfigLayerName, ConfigFile> = { file: {}, initializationOptions: {}, settings: {} };
   private storePromise: Promise<Store> | undefined;
+  private onExit: (() => void) | undefined;
 
   constructor(private readonly options: RuntimeOptions) {
     this.configPath = configFilePath(options.env);
@@ -46,6 +47,7 @@ export class AgentRuntime {
       config: () => this.current,
       documents: options.documents,
       createModel: (name, providerConfig) => createLanguageModel(name, providerConfig, options.env),
+      env: options.env,
       createExternalAgent: (name, providerConfig) => createExternalAgent(name, providerConfig, options.env),
       shadowsDirectory: join(this.dataDirectory, 'shadows'),
       log: options.log,
@@ -87,6 +89,16 @@ export class AgentRuntime {
   store(): Promise<Store> {
     this.storePromise ??= Store.open(this.databaseFile).then(async (store) => {
       await store.markInterruptedRuns();
+      // An editor that goes away without shutdown gets process.exit() from vscode-languageserver:
+      // no async cleanup runs then, so mark our runs in the synchronous 'exit' event.
+      this.onExit = () => {
+        try {
+          store.interruptOwnRunsSync();
+        } catch {
+          // Exiting anyway; the next start-up marks them.
+        }
+      };
+      process.once('exit', this.onExit);
       // Same recovery for CLI agents' private copies of the workspace.
       await cleanStaleShadows(join(this.dataDirectory, 'shadows')).catch((error: unknown) => {
         this.options.log(`could not clean old shadow workspaces: ${(error as Error).message}`);
@@ -102,6 +114,7 @@ export class AgentRuntime {
     for (const run of runs) run.cancel();
     await Promise.race([Promise.allSettled(runs.map((run) => run.done)), new Promise((resolve) => setTimeout(resolve, graceMs))]);
     const store = await this.storePromise?.catch(() => undefined);
+    if (this.onExit) process.off('exit', this.onExit);
     await store?.close();
   }
 }

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { execa } from 'execa';
 import type { StagedChange } from './overlay.js';
+import { SensitiveFiles } from './secrets.js';
 import { walkFiles } from './tools/walk.js';
 import { isInside, WorkspaceFiles, type OpenDocuments } from './workspace.js';
 
@@ -14,6 +15,8 @@ export interface ShadowOptions {
   /** Where shadows live: `<data dir>/shadows`. */
   shadowsDirectory: string;
   signal?: AbortSignal;
+  /** Protected files are never copied in (nor left in a worktree checkout); built-ins when absent. */
+  sensitive?: SensitiveFiles;
 }
 
 export interface ShadowChanges {
@@ -53,26 +56,32 @@ export class ShadowWorkspace {
     private readonly repository: string | undefined,
     private readonly startTree: string,
     private readonly documents: OpenDocuments,
+    private readonly sensitive: SensitiveFiles,
   ) {}
 
   static async create(options: ShadowOptions): Promise<ShadowWorkspace> {
     const directory = join(options.shadowsDirectory, `${process.pid}-${randomUUID().slice(0, 8)}`);
     await mkdir(options.shadowsDirectory, { recursive: true, mode: 0o700 });
     const top = await gitTopLevel(options.root);
+    const sensitive = options.sensitive ?? new SensitiveFiles();
+    // Paths are matched relative to the user's root, as the tools see them.
+    const isProtected = (absolutePath: string) => isInside(options.root, absolutePath) && sensitive.isProtected(relative(options.root, absolutePath));
     try {
       let path: string;
       if (top) {
         await git(top, ['worktree', 'add', '--detach', '--quiet', directory, 'HEAD'], options.signal);
         path = join(directory, relative(top, options.root));
-        await overlayUncommitted(top, directory, options.signal);
+        await overlayUncommitted(top, directory, (file) => isProtected(join(top, file)), options.signal);
+        // A committed .env is checked out with HEAD: take it out before the starting snapshot.
+        await removeProtected(top, directory, (file) => isProtected(join(top, file)), options.signal);
       } else {
         await mkdir(directory, { recursive: true, mode: 0o700 });
         path = directory;
-        await copyWorkspace(options.root, path, options.signal);
+        await copyWorkspace(options.root, path, sensitive, options.signal);
         await git(path, ['init', '--quiet'], options.signal);
       }
       for (const open of options.documents.paths?.() ?? []) {
-        if (!isInside(options.root, open)) continue;
+        if (!isInside(options.root, open) || isProtected(open)) continue;
         const text = options.documents.get(open)?.text;
         if (text === undefined) continue;
         const target = join(path, relative(options.root, open));
@@ -80,7 +89,7 @@ export class ShadowWorkspace {
         await writeFile(target, text);
       }
       const startTree = await snapshot(directory, options.signal);
-      return new ShadowWorkspace(path, directory, options.root, top, startTree, options.documents);
+      return new ShadowWorkspace(path, directory, options.root, top, startTree, options.documents, sensitive);
     } catch (error) {
       await removeShadow(directory, top);
       throw error;
@@ -101,8 +110,17 @@ export class ShadowWorkspace {
       if (!isInside(this.path, shadowFile)) continue;
       const relativePath = relative(this.path, shadowFile).split(sep).join('/');
       const absolutePath = join(this.root, relativePath);
+      if (this.sensitive.isProtected(relativePath)) {
+        skipped.push({ relativePath, reason: 'protected file (sensitive-file policy): not proposed' });
+        continue;
+      }
       if (status === 'D') {
         skipped.push({ relativePath, reason: 'deleted (deletions are not proposed; delete it yourself if you agree)' });
+        continue;
+      }
+      const escape = await this.escapeReason(shadowFile, relativePath);
+      if (escape !== undefined) {
+        skipped.push({ relativePath, reason: escape });
         continue;
       }
       const bytes = await readFile(shadowFile);
@@ -122,6 +140,20 @@ export class ShadowWorkspace {
     return { changes, skipped };
   }
 
+  /**
+   * A CLI agent can create anything in its copy: a symlink to ~/.ssh, a file under .git, a name
+   * that resolves outside the user's root through the user's own symlinks. None is proposed.
+   */
+  private async escapeReason(shadowFile: string, relativePath: string): Promise<string | undefined> {
+    const info = await lstat(shadowFile).catch(() => undefined);
+    if (!info?.isFile()) return 'symbolic links and special files are not proposed';
+    if (relativePath.split('/').some((segment) => segment === '..' || segment.toLowerCase() === '.git')) return 'it is outside the workspace or inside .git';
+    const target = new WorkspaceFiles([this.root], { get: () => undefined }).resolve(relativePath);
+    if (!target.ok) return target.error;
+    if (target.absolutePath !== join(this.root, relativePath)) return 'it resolves outside the workspace';
+    return undefined;
+  }
+
   async dispose(): Promise<void> {
     await removeShadow(this.directory, this.repository);
   }
@@ -139,11 +171,11 @@ async function snapshot(directory: string, signal?: AbortSignal): Promise<string
 }
 
 /** Modified and untracked (not ignored) files are copied over; deleted ones removed. */
-async function overlayUncommitted(top: string, shadow: string, signal?: AbortSignal): Promise<void> {
+async function overlayUncommitted(top: string, shadow: string, skip: (path: string) => boolean, signal?: AbortSignal): Promise<void> {
   const changed = (await git(top, ['ls-files', '-z', '--modified', '--others', '--exclude-standard'], signal)).split('\0').filter(Boolean);
   const deleted = new Set((await git(top, ['ls-files', '-z', '--deleted'], signal)).split('\0').filter(Boolean));
   for (const path of changed) {
-    if (deleted.has(path)) continue;
+    if (deleted.has(path) || skip(path)) continue;
     const target = join(shadow, path);
     await mkdir(dirname(target), { recursive: true });
     await copyFile(join(top, path), target);
@@ -151,9 +183,16 @@ async function overlayUncommitted(top: string, shadow: string, signal?: AbortSig
   for (const path of deleted) await rm(join(shadow, path), { force: true });
 }
 
-async function copyWorkspace(root: string, target: string, signal?: AbortSignal): Promise<void> {
-  const workspace = new WorkspaceFiles([root], { get: () => undefined });
+/** Tracked files the policy protects, deleted from the worktree (paths relative to the repository). */
+async function removeProtected(top: string, shadow: string, isProtected: (path: string) => boolean, signal?: AbortSignal): Promise<void> {
+  const tracked = (await git(top, ['ls-files', '-z'], signal)).split('\0').filter(Boolean);
+  for (const path of tracked) if (isProtected(path)) await rm(join(shadow, path), { force: true });
+}
+
+async function copyWorkspace(root: string, target: string, sensitive: SensitiveFiles, signal?: AbortSignal): Promise<void> {
+  const workspace = new WorkspaceFiles([root], { get: () => undefined }, undefined, sensitive);
   for await (const file of walkFiles({ workspace, root, start: root, signal: signal ?? new AbortController().signal })) {
+    if (sensitive.isProtected(file.rootRelative)) continue;
     const destination = join(target, file.rootRelative);
     await mkdir(dirname(destination), { recursive: true });
     await copyFile(file.absolutePath, destination);

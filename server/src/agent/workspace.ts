@@ -3,6 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Overlay } from './overlay.js';
+import { SensitiveFiles } from './secrets.js';
 
 /** Unsaved editor buffers; the LSP layer implements this over its open documents. */
 export interface OpenDocuments {
@@ -25,8 +26,8 @@ export type FileContent =
   | { kind: 'text'; text: string; source: 'staged' | 'document' | 'disk' }
   | { kind: 'missing' }
   | { kind: 'directory' }
-  /** `bytes` is set when the file was refused for its size. */
-  | { kind: 'unreadable'; reason: string; bytes?: number };
+  /** `bytes` is set when the file was refused for its size; `protected` for a sensitive file. */
+  | { kind: 'unreadable'; reason: string; bytes?: number; protected?: boolean };
 
 /** Larger files are not treated as text: reading them would bloat both memory and the prompt. */
 export const MAX_TEXT_FILE_BYTES = 10 * 1024 * 1024;
@@ -40,12 +41,20 @@ export class WorkspaceFiles {
   readonly overlay: Overlay;
   readonly #documents: OpenDocuments;
   readonly #realRoots = new Map<string, string>();
+  /** Files whose content the agent never reads (agent/secrets.ts); the built-in list by default. */
+  readonly sensitive: SensitiveFiles;
 
-  constructor(roots: string[], documents: OpenDocuments, overlay: Overlay = new Overlay()) {
+  constructor(roots: string[], documents: OpenDocuments, overlay: Overlay = new Overlay(), sensitive: SensitiveFiles = new SensitiveFiles()) {
     if (roots.length === 0) throw new Error('WorkspaceFiles needs at least one root');
     this.roots = roots.map((root) => path.resolve(root));
     this.#documents = documents;
     this.overlay = overlay;
+    this.sensitive = sensitive;
+  }
+
+  /** Why the agent may not see this file, written for the model; undefined when it may. */
+  protectedReason(absolutePath: string): string | undefined {
+    return this.sensitive.reason(this.relativePath(absolutePath));
   }
 
   /**
@@ -62,6 +71,11 @@ export class WorkspaceFiles {
       } catch {
         return { ok: false, error: `path ${input} is not a valid file URI; use a workspace-relative path` };
       }
+    }
+    // Nothing here expands `~` or variables; a model that writes them means a place we cannot check.
+    const expansion = expansionIn(raw);
+    if (expansion !== undefined) {
+      return { ok: false, error: `path ${input} uses ${expansion}, which is not expanded here; give a path relative to the workspace root instead` };
     }
     const located = path.isAbsolute(raw) ? this.#locateAbsolute(raw) : this.#locateRelative(raw);
     if (located === undefined) return { ok: false, error: this.#outsideMessage(input) };
@@ -91,6 +105,9 @@ export class WorkspaceFiles {
   async read(absolutePath: string, options: { record?: boolean; maxBytes?: number } = {}): Promise<FileContent> {
     const record = options.record ?? true;
     const maxBytes = Math.min(options.maxBytes ?? MAX_TEXT_FILE_BYTES, MAX_TEXT_FILE_BYTES);
+    // Every tool reads through here, so a protected file's content cannot leak by any path.
+    const protection = this.protectedReason(absolutePath);
+    if (protection !== undefined && !(await isDirectory(absolutePath))) return { kind: 'unreadable', reason: protection, protected: true };
     const known = this.#fromOverlay(absolutePath);
     if (known !== undefined) return known;
 
@@ -202,8 +219,46 @@ export class WorkspaceFiles {
         return `path ${input} goes through a symbolic link (${this.relativePath(probe)}) whose target does not exist; use a path inside the workspace (${root})`;
       }
       if (isInside(this.#realRoot(root), real)) return undefined;
+      // On a case-insensitive file system (macOS, Windows) realpath may keep the spelling it was given.
+      if (this.#caseInsensitive(root) && isInside(this.#realRoot(root).toLowerCase(), real.toLowerCase())) return undefined;
       return `path ${input} is outside the workspace (${root}): it resolves through a symbolic link to ${real}; use a path inside it`;
     }
+  }
+
+  /**
+   * Editing a file with several hard links changes every name of it, and the other names may be
+   * outside the workspace: such files are read-only to the agent. Undefined when writing is fine.
+   */
+  writeRefusal(absolutePath: string): string | undefined {
+    try {
+      const info = lstatSync(absolutePath);
+      if (info.isFile() && info.nlink > 1) {
+        return `${this.relativePath(absolutePath)} has ${info.nlink} hard links; changing it would also change the other names, which may be outside the workspace, so the agent does not edit it.`;
+      }
+    } catch {
+      // Missing: a new file has no other names.
+    }
+    return undefined;
+  }
+
+  readonly #caseFolding = new Map<string, boolean>();
+
+  /** Detected once per root: the root spelled in another case names the same directory. */
+  #caseInsensitive(root: string): boolean {
+    let folding = this.#caseFolding.get(root);
+    if (folding === undefined) {
+      const real = this.#realRoot(root);
+      const swapped = real.replace(/[a-zA-Z]/g, (char) => (char === char.toLowerCase() ? char.toUpperCase() : char.toLowerCase()));
+      try {
+        const a = lstatSync(real);
+        const b = lstatSync(swapped);
+        folding = swapped !== real && a.ino === b.ino && a.dev === b.dev;
+      } catch {
+        folding = false;
+      }
+      this.#caseFolding.set(root, folding);
+    }
+    return folding;
   }
 
   #realRoot(root: string): string {
@@ -225,9 +280,24 @@ export class WorkspaceFiles {
   }
 }
 
+/**
+ * `~`, `~user`, `$HOME`, `${X}`, `$(…)` and `%APPDATA%` in a path. Lower-case `$names` such as
+ * SvelteKit's `$lib` / `$types` are real file names and stay allowed.
+ */
+export function expansionIn(raw: string): string | undefined {
+  if (raw.startsWith('~')) return '"~" (the home directory)';
+  if (/\$[{(]|\$[A-Z_][A-Z0-9_]*(?![a-z])/.test(raw)) return 'an environment variable or substitution';
+  if (/%[A-Za-z_][A-Za-z0-9_]*%/.test(raw)) return 'a %VARIABLE%';
+  return undefined;
+}
+
 export function isInside(root: string, candidate: string): boolean {
   const relative = path.relative(root, candidate);
   return relative === '' || (!relative.startsWith(`..${path.sep}`) && relative !== '..' && !path.isAbsolute(relative));
+}
+
+async function isDirectory(absolutePath: string): Promise<boolean> {
+  return stat(absolutePath).then((info) => info.isDirectory(), () => false);
 }
 
 function isMissingError(error: unknown): boolean {

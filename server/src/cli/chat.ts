@@ -1,7 +1,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
+import type { Approver } from '../agent/approvals.js';
 import type { Proposal } from '../agent/proposal.js';
+import { questionOn, terminalApprover } from './approve-prompt.js';
 import { CliError, type CliContext } from './context.js';
 import type { Register } from './program.js';
 import { RunRenderer } from './render.js';
@@ -23,6 +25,8 @@ interface ChatState {
   sessionId?: string;
   provider?: string;
   pending?: Proposal;
+  /** Asks on chat's own readline, so the answer is not taken as the next message. */
+  approver?: Approver;
 }
 
 export const registerChat: Register = (program, context) => {
@@ -79,6 +83,7 @@ async function runChat(context: CliContext, options: { session?: string; provide
     prompt: 'you › ',
   });
   const renderer = new RunRenderer(context.io, context.env);
+  state.approver = terminalApprover(context, { question: questionOn(readline), beforePrompt: () => renderer.stop() });
   let cancelTurn: (() => void) | undefined;
   // With a terminal, readline receives Ctrl-C; without one, the process does.
   readline.on('SIGINT', () => {
@@ -125,7 +130,8 @@ async function turn(
   renderer: RunRenderer,
   interrupts: { onInterrupt(handler: () => void): () => void },
 ): Promise<void> {
-  const outcome = await runTurn(context, { instruction, provider: state.provider, sessionId: state.sessionId }, renderer, interrupts);
+  const approver = state.approver;
+  const outcome = await runTurn(context, { instruction, provider: state.provider, sessionId: state.sessionId, approver }, renderer, interrupts);
   state.sessionId = outcome.sessionId;
   if (outcome.proposal) {
     if (state.pending) await context.runtime().agent.proposals.settle(state.pending.id, 'discarded', 'replaced by a newer proposal');

@@ -7,6 +7,7 @@ import { loadTranscript, transcriptToJson, transcriptToMarkdown, type Transcript
 import { lookupSession, MIN_SESSION_PREFIX } from '../store/session-lookup.js';
 import { SNIPPET_CLOSE, SNIPPET_OPEN, type SessionRecord, type Store } from '../store/store.js';
 import { CliError, type CliContext } from './context.js';
+import { registerAudit } from './policy.js';
 import { positiveInteger, type Register } from './program.js';
 import { colorDiff, colorsFor, type Colors } from './render.js';
 
@@ -21,6 +22,7 @@ function sessionReference(value: string): string {
 
 export const registerHistory: Register = (program, context) => {
   const history = program.command('history').description('browse, search, export and delete past sessions (default: list)');
+  registerAudit(history, context);
   history
     .command('list', { isDefault: true })
     .description('list sessions of this workspace, most recently active first')

@@ -5,11 +5,14 @@ import { registerConfig } from './config-command.js';
 import { CliContext, CliError, type CliIo } from './context.js';
 import { registerDoctor } from './doctor.js';
 import { registerHistory } from './history.js';
+import { registerKeys } from './keys.js';
+import { registerPolicy } from './policy.js';
+import { registerHelixConfig } from './helix-config.js';
 
 export type Register = (program: Command, context: CliContext) => void;
 
 /** Subcommands, one module each; `lsp` is handled before this module loads (start-up speed). */
-const COMMANDS: Register[] = [registerAsk, registerChat, registerHistory, registerDoctor, registerConfig];
+const COMMANDS: Register[] = [registerAsk, registerChat, registerHistory, registerDoctor, registerConfig, registerHelixConfig, registerKeys, registerPolicy];
 
 export function positiveInteger(value: string): number {
   const number = Number(value);

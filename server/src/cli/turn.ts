@@ -1,6 +1,7 @@
 import { AskError, type AskRequest, type RunOutcome } from '../agent/agent.js';
 import type { Proposal } from '../agent/proposal.js';
 import { applyProposal } from '../agent/apply-proposal.js';
+import { terminalApprover } from './approve-prompt.js';
 import { CliError, type CliContext } from './context.js';
 import { colorDiff, RunRenderer } from './render.js';
 
@@ -19,7 +20,9 @@ export async function runTurn(
   renderer.waiting();
   let handle;
   try {
-    handle = await runtime.agent.ask({ ...request, workspaceUri: context.workspaceUri(), roots: [root] }, (event) => renderer.handle(event));
+    // Commands the policy does not allow are asked about on a TTY, denied otherwise.
+    const approver = request.approver ?? terminalApprover(context, { beforePrompt: () => renderer.stop() });
+    handle = await runtime.agent.ask({ ...request, approver, workspaceUri: context.workspaceUri(), roots: [root] }, (event) => renderer.handle(event));
   } catch (error) {
     renderer.stop();
     if (error instanceof AskError) throw new CliError(`--${error.field === 'sessionId' ? 'session' : error.field}: ${error.message}`, 2);

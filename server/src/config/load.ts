@@ -114,6 +114,14 @@ export function resolveConfig(layers: Array<{ source: string; config: ConfigFile
     if (config.review !== undefined) merged.review = config.review;
     if (config.presets !== undefined) merged.presets = config.presets;
     if (config.maxSteps !== undefined) merged.maxSteps = config.maxSteps;
+    if (config.commands !== undefined) merged.commands = { ...merged.commands, ...config.commands };
+    // Patterns accumulate across layers: a workspace can add to the user's lists, not erase them.
+    if (config.sensitiveFiles !== undefined) {
+      merged.sensitiveFiles = {
+        deny: [...(merged.sensitiveFiles?.deny ?? []), ...(config.sensitiveFiles.deny ?? [])],
+        allow: [...(merged.sensitiveFiles?.allow ?? []), ...(config.sensitiveFiles.allow ?? [])],
+      };
+    }
   }
   if (explicitProviders && !layers.some((layer) => layer.config.defaultProvider !== undefined)) {
     const first = Object.keys(merged.providers)[0];

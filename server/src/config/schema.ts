@@ -10,6 +10,13 @@ const providerBase = {
   baseURL: z.string().url().optional(),
   /** Name of the environment variable holding the API key; the key itself never enters config. */
   apiKeyEnv: z.string().min(1).optional(),
+  /**
+   * Only ever the word "keychain": take the key from the OS keychain (`codebench keys set NAME`).
+   * A literal key is refused, and the message does not echo it.
+   */
+  apiKey: z
+    .literal('keychain', { error: 'must be "keychain" (never the key itself: store the key with `codebench keys set <provider>`)' })
+    .optional(),
   /** Seconds before a request with no response bytes is abandoned. */
   timeoutSeconds: z.number().positive().max(3600).optional(),
   maxOutputTokens: z.number().int().positive().optional(),
@@ -41,6 +48,21 @@ export const presetSchema = z.strictObject({
   instruction: z.string().min(1),
 });
 
+export const sensitiveFilesSchema = z.strictObject({
+  deny: z.array(z.string().min(1)).optional(),
+  allow: z.array(z.string().min(1)).optional(),
+});
+
+export const commandsSchema = z.strictObject({
+  /** Default time limit of one command, in seconds (the model may ask for less, or more up to the max). */
+  timeoutSeconds: z.number().positive().max(86400).optional(),
+  maxTimeoutSeconds: z.number().positive().max(86400).optional(),
+  /** Bytes of output the model gets (head and tail); the middle is elided. */
+  outputLimitBytes: z.number().int().min(1000).max(10_000_000).optional(),
+  /** How long an approval prompt waits before it counts as "deny". */
+  approvalTimeoutSeconds: z.number().positive().max(86400).optional(),
+});
+
 export const configSchema = z.strictObject({
   defaultProvider: z.string().min(1).optional(),
   providers: z.record(z.string().min(1), providerConfigSchema).optional(),
@@ -49,6 +71,10 @@ export const configSchema = z.strictObject({
   presets: z.array(presetSchema).optional(),
   /** Upper bound on model turns in one run. */
   maxSteps: z.number().int().min(1).max(200).optional(),
+  /** Glob patterns added to / exempted from the built-in sensitive-file denylist (agent/secrets.ts). */
+  sensitiveFiles: sensitiveFilesSchema.optional(),
+  /** The run_command tool: time and output limits, and how long an approval prompt waits. */
+  commands: commandsSchema.optional(),
 });
 
 export type ProviderConfig = z.infer<typeof providerConfigSchema>;
@@ -63,6 +89,10 @@ export interface Config {
   review: 'ask' | 'auto';
   presets: Preset[];
   maxSteps: number;
+  /** User additions to the sensitive-file policy; the built-in denylist always applies. */
+  sensitiveFiles?: { deny: string[]; allow: string[] };
+  /** run_command limits; defaults in agent/command-gate.ts. */
+  commands?: z.infer<typeof commandsSchema>;
 }
 
 export const DEFAULT_OLLAMA_MODEL = 'qwen2.5-coder:7b';

@@ -5,6 +5,7 @@ import { DiagnosticSeverity, ErrorCodes, ResponseError } from 'vscode-languagese
 import { AskError, type Agent, type AskRequest, type RunHandle } from '../agent/agent.js';
 import type { AskFinished, AskParams } from '../protocol/methods.js';
 import { pathToUri, uriToPath, type DocumentStore } from './documents.js';
+import type { LspApprovals } from './approvals.js';
 import type { EditorClient } from './editor-client.js';
 import { rangeToOffsets } from './positions.js';
 import { RunProgress } from './progress.js';
@@ -37,6 +38,7 @@ export class AskFlow {
     private readonly client: EditorClient,
     private readonly review: ReviewService,
     private readonly workspaceFolders: () => string[],
+    private readonly approvals?: LspApprovals,
   ) {}
 
   cancelByProgressToken(token: string | number): void {
@@ -44,19 +46,24 @@ export class AskFlow {
     if (runId) this.agent.cancel(runId);
   }
 
-  async start(params: AskParams, field = 'arguments[0]'): Promise<StartedAsk> {
+  /**
+   * `workspace` is for asks from a file outside every workspace folder (the chat transcript file):
+   * the run works in that folder and the asking file is not given to the model as context.
+   */
+  async start(params: AskParams, field = 'arguments[0]', workspace?: string): Promise<StartedAsk> {
     const filePath = uriToPath(params.uri);
     if (!filePath) throw new ResponseError(ErrorCodes.InvalidParams, `Invalid params: ${field}.uri: only file: URIs are supported, got "${params.uri}"`);
-    const folder = this.workspaceFolders().find((root) => filePath === root || filePath.startsWith(root.endsWith(sep) ? root : root + sep));
+    const folder = workspace ?? this.workspaceFolders().find((root) => filePath === root || filePath.startsWith(root.endsWith(sep) ? root : root + sep));
     const root = folder ?? dirname(filePath);
     const request: AskRequest = {
       workspaceUri: pathToUri(root),
       roots: folder ? [folder, ...this.workspaceFolders().filter((other) => other !== folder)] : [root],
       instruction: params.instruction,
-      filePath,
+      filePath: workspace ? undefined : filePath,
       provider: params.provider,
       sessionId: params.sessionId,
-      selection: this.selection(filePath, params),
+      approver: this.approvals?.forDocument(params.uri),
+      selection: workspace ? undefined : this.selection(filePath, params),
       diagnostics: params.diagnostics?.map((diagnostic) => ({
         line: diagnostic.range?.start.line,
         message: diagnostic.message,
@@ -65,7 +72,9 @@ export class AskFlow {
       })),
     };
 
-    const token = `codebench-${randomUUID()}`;
+    // Helix prints the token in its statusline (`[token] title - message`): keep it short. 32
+    // random bits are plenty for the few runs a server has at once.
+    const token = `codebench-${randomUUID().slice(0, 8)}`;
     const progress = new RunProgress(this.client.progressSink(), token, {
       title: 'codebench',
       useProgress: this.client.features.workDoneProgress,

@@ -101,10 +101,14 @@ export function agentCodeActions(input: CodeActionInput): CodeAction[] {
   for (const preset of input.userPresets) {
     actions.push(ask(`Agent: ${preset.title}`, CodeActionKind.RefactorRewrite, preset.instruction));
   }
-  for (const run of input.runningRuns) {
-    const short = run.instruction.split('\n')[0]!.slice(0, 60);
-    const title = `Cancel agent run: ${short}`;
-    actions.push({ title, kind: CodeActionKind.Empty, command: { title, command: Commands.cancel, arguments: [{ runId: run.runId }] } });
-  }
+  actions.push(...cancelRunActions(input.runningRuns));
   return actions.filter((action) => wanted(action.kind ?? '', only));
+}
+
+/** "Cancel agent run: …" per active run: Helix cannot cancel progress, so this is its only way. */
+export function cancelRunActions(runningRuns: CodeActionInput['runningRuns']): CodeAction[] {
+  return runningRuns.map((run) => {
+    const title = `Cancel agent run: ${run.instruction.split('\n')[0]!.slice(0, 60)}`;
+    return { title, kind: CodeActionKind.Empty, command: { title, command: Commands.cancel, arguments: [{ runId: run.runId }] } };
+  });
 }

@@ -1,6 +1,7 @@
 import type { ClientCapabilities, Connection, Diagnostic, WorkspaceEdit } from 'vscode-languageserver';
 import {
   ApplyWorkspaceEditRequest,
+  CancellationTokenSource,
   MessageType,
   PublishDiagnosticsNotification,
   ShowDocumentRequest,
@@ -57,17 +58,28 @@ export class EditorClient {
   }
 
   /** The chosen title, or undefined when dismissed or unsupported. */
-  async ask(type: 'info' | 'warning', message: string, actions: string[]): Promise<string | undefined> {
+  async ask(type: 'info' | 'warning', message: string, actions: string[], signal?: AbortSignal): Promise<string | undefined> {
     if (!this.features.showMessageRequest) return undefined;
+    // An aborted signal sends $/cancelRequest so the editor can withdraw its prompt (approval timeouts).
+    const source = new CancellationTokenSource();
+    const cancel = () => source.cancel();
+    signal?.addEventListener('abort', cancel, { once: true });
     try {
-      const choice = await this.connection.sendRequest(ShowMessageRequest.type, {
-        type: type === 'info' ? MessageType.Info : MessageType.Warning,
-        message,
-        actions: actions.map((title) => ({ title })),
-      });
-      return choice?.title;
+      const choice = await this.connection.sendRequest(
+        ShowMessageRequest.type,
+        {
+          type: type === 'info' ? MessageType.Info : MessageType.Warning,
+          message,
+          actions: actions.map((title) => ({ title })),
+        },
+        source.token,
+      );
+      return signal?.aborted ? undefined : choice?.title;
     } catch {
       return undefined;
+    } finally {
+      signal?.removeEventListener('abort', cancel);
+      source.dispose();
     }
   }
 
@@ -86,9 +98,20 @@ export class EditorClient {
     }
   }
 
-  publishDiagnostics(uri: string, diagnostics: Diagnostic[], version?: number): void {
-    void this.connection.sendNotification(PublishDiagnosticsNotification.type, { uri, diagnostics, version });
+  /**
+   * Diagnostics are published per layer ('review' for proposals, 'approvals' for pending commands)
+   * and sent as their union, since each publish replaces everything the server said about a URI.
+   */
+  publishDiagnostics(uri: string, diagnostics: Diagnostic[], version?: number, layer = 'review'): void {
+    let layerDiagnostics = this.diagnosticLayers.get(layer);
+    if (!layerDiagnostics) this.diagnosticLayers.set(layer, (layerDiagnostics = new Map()));
+    if (diagnostics.length === 0) layerDiagnostics.delete(uri);
+    else layerDiagnostics.set(uri, diagnostics);
+    const all = [...this.diagnosticLayers.values()].flatMap((byUri) => byUri.get(uri) ?? []);
+    void this.connection.sendNotification(PublishDiagnosticsNotification.type, { uri, diagnostics: all, version });
   }
+
+  private readonly diagnosticLayers = new Map<string, Map<string, Diagnostic[]>>();
 
   log(message: string): void {
     this.connection.console.log(message);

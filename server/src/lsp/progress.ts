@@ -11,8 +11,11 @@ export interface ProgressSink {
 }
 
 const REPORT_INTERVAL_MS = 250;
-const EVENTS_INTERVAL_MS = 50;
+// With reports at 4/s this keeps a run under 20 notifications a second.
+const EVENTS_INTERVAL_MS = 70;
 const MAX_MESSAGE = 100;
+/** The end message is read once and carries the fix ("…start it with `ollama serve`"): room for it. */
+const MAX_END_MESSAGE = 300;
 const TEXT_TAIL = 60;
 
 /**
@@ -75,7 +78,7 @@ export class RunProgress {
     this.reportTimer = undefined;
     if (!this.active) return;
     this.active = false;
-    this.sink.progress(this.token, { kind: 'end', message: truncate(summary) });
+    this.sink.progress(this.token, { kind: 'end', message: truncate(summary, MAX_END_MESSAGE) });
   }
 
   private messageFor(event: RunEvent): string | undefined {
@@ -152,7 +155,7 @@ export class RunProgress {
   }
 }
 
-function truncate(message: string): string {
+function truncate(message: string, limit = MAX_MESSAGE): string {
   const single = message.replace(/\s+/g, ' ').trim();
-  return single.length > MAX_MESSAGE ? `${single.slice(0, MAX_MESSAGE - 1)}…` : single;
+  return single.length > limit ? `${single.slice(0, limit - 1)}…` : single;
 }

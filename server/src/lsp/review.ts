@@ -16,7 +16,7 @@ import type { Config } from '../config/schema.js';
 import { Commands, type ProposalHunks } from '../protocol/methods.js';
 import { pathToUri, uriToPath, type DocumentStore } from './documents.js';
 import type { EditorClient } from './editor-client.js';
-import { offsetsToRange } from './positions.js';
+import { LineIndex } from './positions.js';
 
 export type ReviewOutcome = 'applied' | 'discarded' | 'conflict' | 'pending';
 
@@ -102,8 +102,9 @@ export class ReviewService {
   }
 
   private textEdits(file: PreparedFile): TextEdit[] {
+    const lines = new LineIndex(file.currentText);
     return file.edits.map((edit) => ({
-      range: offsetsToRange(file.currentText, edit.start, edit.end, this.client.encoding),
+      range: lines.range(edit.start, edit.end, this.client.encoding),
       newText: edit.newText,
     }));
   }
@@ -183,18 +184,21 @@ export class ReviewService {
     let index = 0;
     return {
       ...base,
-      files: prepared.files.map((file) => ({
-        uri: pathToUri(file.absolutePath),
-        path: file.relativePath,
-        created: file.create,
-        version: file.version,
-        hunks: file.edits.map((edit) => ({
-          index: index++,
-          range: offsetsToRange(file.currentText, edit.start, edit.end, this.client.encoding),
-          oldText: file.currentText.slice(edit.start, edit.end),
-          newText: edit.newText,
-        })),
-      })),
+      files: prepared.files.map((file) => {
+        const lines = new LineIndex(file.currentText);
+        return {
+          uri: pathToUri(file.absolutePath),
+          path: file.relativePath,
+          created: file.create,
+          version: file.version,
+          hunks: file.edits.map((edit) => ({
+            index: index++,
+            range: lines.range(edit.start, edit.end, this.client.encoding),
+            oldText: file.currentText.slice(edit.start, edit.end),
+            newText: edit.newText,
+          })),
+        };
+      }),
     };
   }
 
@@ -288,9 +292,10 @@ export class ReviewService {
         if (!this.documents.get(file.absolutePath)) continue;
         const uri = pathToUri(file.absolutePath);
         const list = byUri.get(uri) ?? [];
+        const lines = new LineIndex(file.currentText);
         for (const edit of file.edits) {
           list.push({
-            range: offsetsToRange(file.currentText, edit.start, edit.end, this.client.encoding),
+            range: lines.range(edit.start, edit.end, this.client.encoding),
             severity: DiagnosticSeverity.Information,
             source: 'codebench',
             message: `Agent proposal: ${proposal.summary}. Code actions: apply, preview or discard.`,

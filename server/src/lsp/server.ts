@@ -2,6 +2,8 @@ import type { CancellationToken, Connection, InitializeParams, InitializeResult 
 import {
   CodeActionKind,
   DidChangeConfigurationNotification,
+  ErrorCodes,
+  ResponseError,
   DidChangeWorkspaceFoldersNotification,
   TextDocumentSyncKind,
   WorkDoneProgressCancelNotification,
@@ -24,8 +26,8 @@ type RequestHandler = (services: Services, params: unknown, token: CancellationT
  * protocol.md check reads `Requests` and `Commands`, which this table is built from.
  */
 const REQUESTS: Array<[string, RequestHandler]> = [
-  ['textDocument/codeAction', (services, params) => services.codeActions(params as never)],
-  ['workspace/executeCommand', (services, params) => services.executeCommand(params as never)],
+  ['textDocument/codeAction', (services, params) => services.codeActions(standardParams('textDocument/codeAction', params) as never)],
+  ['workspace/executeCommand', (services, params) => services.executeCommand(standardParams('workspace/executeCommand', params) as never)],
   [Requests.ask, (services, params, token) => services.ask(params, token)],
   [Requests.cancel, (services, params) => services.cancel(params)],
   [Requests.sessions, (services, params) => services.sessions(params)],
@@ -41,7 +43,9 @@ export const REQUEST_METHODS: readonly string[] = REQUESTS.map(([method]) => met
 
 /**
  * Binds the protocol. `initialize` is answered from this module alone; the services (config,
- * database, agent, SDKs) are imported afterwards, and every handler awaits them.
+ * database, agent, SDKs) are imported when the first document opens or the first request
+ * arrives, and every handler awaits them, so a server that is attached but idle stays as small
+ * as the bare library.
  */
 export function startServer(connection: Connection, options: ServerOptions): void {
   let encoding: PositionEncoding = 'utf-16';
@@ -76,6 +80,7 @@ export function startServer(connection: Connection, options: ServerOptions): voi
     folders = (params.workspaceFolders ?? []).map((folder) => uriToPath(folder.uri)).filter((path): path is string => !!path);
     const rootPath = params.rootUri ? uriToPath(params.rootUri) : undefined;
     if (folders.length === 0 && rootPath) folders = [rootPath];
+    if (typeof params.processId === 'number') watchEditor(params.processId);
     return {
       capabilities: {
         positionEncoding: encoding,
@@ -97,7 +102,6 @@ export function startServer(connection: Connection, options: ServerOptions): voi
     connection.onNotification(WorkDoneProgressCancelNotification.type, ({ token }) => {
       void services().then((loadedServices) => loadedServices.askFlow.cancelByProgressToken(token));
     });
-    void services().then((loadedServices) => loadedServices.warmUp());
   });
 
   for (const [method, handler] of REQUESTS) {
@@ -116,9 +120,55 @@ export function startServer(connection: Connection, options: ServerOptions): voi
     }
   });
   documents.documents.onDidChangeContent(() => loaded?.documentChanged());
+  // The first open document means the editor is in use: load the services then (config errors
+  // show at once, the database opens before the first ask) rather than at start-up.
+  const openListener = documents.documents.onDidOpen(() => {
+    openListener.dispose();
+    void services().catch(() => undefined);
+  });
 
   connection.onShutdown(async () => {
     await loaded?.shutdown();
   });
   connection.listen();
+}
+
+/**
+ * vscode-languageserver polls the editor's pid only every 3 s; an editor that died (its pipe held
+ * open by a grandchild, so stdin never closes) should not leave the server running that long.
+ * Exiting runs the runtime's 'exit' handler, which marks the runs of this process interrupted.
+ */
+function watchEditor(pid: number): void {
+  const timer = setInterval(() => {
+    try {
+      process.kill(pid, 0);
+    } catch (error) {
+      // EPERM: alive, only not ours to signal.
+      if ((error as NodeJS.ErrnoException).code !== 'EPERM') process.exit(1);
+    }
+  }, 500);
+  timer.unref();
+}
+
+const isObject = (value: unknown): value is Record<string, any> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isPosition = (value: unknown) => isObject(value) && Number.isInteger(value.line) && Number.isInteger(value.character);
+
+/**
+ * The library hands standard-method params over unchecked; a malformed one (found by the protocol
+ * fuzz test) must be InvalidParams naming the field, not a TypeError surfacing as InternalError.
+ */
+function standardParams(method: string, params: unknown): unknown {
+  function fail(field: string, what: string): never {
+    throw new ResponseError(ErrorCodes.InvalidParams, `Invalid params: ${method} ${field}: ${what}`);
+  }
+  if (!isObject(params)) fail('params', 'must be an object');
+  if (method === 'workspace/executeCommand') {
+    if (typeof params.command !== 'string') fail('params.command', 'must be a string');
+    return params;
+  }
+  if (!isObject(params.textDocument) || typeof params.textDocument.uri !== 'string') fail('params.textDocument.uri', 'must be a string');
+  if (!isObject(params.range) || !isPosition(params.range.start) || !isPosition(params.range.end)) fail('params.range', 'must be a range of integer positions');
+  if (!isObject(params.context) || !Array.isArray(params.context.diagnostics)) fail('params.context.diagnostics', 'must be an array');
+  if (params.context.only !== undefined && !Array.isArray(params.context.only)) fail('params.context.only', 'must be an array');
+  return params;
 }

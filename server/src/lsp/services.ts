@@ -11,18 +11,24 @@ import {
   optionalRunIdSchema,
   parseParams,
   healthParamsSchema,
+  openChatParamsSchema,
+  sendChatParamsSchema,
   proposalHunksSchema,
+  approveCommandSchema,
+  denyCommandSchema,
   proposalRefSchema,
   runIdSchema,
   searchParamsSchema,
   sessionsParamsSchema,
 } from '../protocol/params.js';
 import type { Store } from '../store/store.js';
+import { LspApprovals } from './approvals.js';
 import { AskFlow } from './ask-flow.js';
-import { agentCodeActions, BUILT_IN_PRESETS } from './code-actions.js';
+import { agentCodeActions, BUILT_IN_PRESETS, cancelRunActions } from './code-actions.js';
 import type { DocumentStore } from './documents.js';
 import type { EditorClient } from './editor-client.js';
 import { ReviewService } from './review.js';
+import { TranscriptChat } from './transcript-chat.js';
 
 export interface ServicesOptions {
   client: EditorClient;
@@ -51,6 +57,10 @@ export class Services {
   readonly agent: Agent;
   readonly review: ReviewService;
   readonly askFlow: AskFlow;
+  readonly chat: TranscriptChat;
+  readonly approvals: LspApprovals;
+  /** The document last opened, edited or asked about: where a bare-string `codebench.ask` goes. */
+  private lastActiveUri: string | undefined;
 
   constructor(private readonly options: ServicesOptions) {
     const report = (message: string) => {
@@ -62,11 +72,26 @@ export class Services {
     this.agent = this.runtime.agent;
     const config = () => this.runtime.config();
     this.review = new ReviewService(this.agent, options.documents, options.client, config, this.runtime.dataDirectory);
-    this.askFlow = new AskFlow(this.agent, options.documents, options.client, this.review, options.workspaceFolders);
+    this.approvals = new LspApprovals(options.client);
+    this.askFlow = new AskFlow(this.agent, options.documents, options.client, this.review, options.workspaceFolders, this.approvals);
+    this.chat = new TranscriptChat({
+      agent: this.agent,
+      store: () => this.store(),
+      documents: options.documents,
+      client: options.client,
+      askFlow: this.askFlow,
+      dataDirectory: this.runtime.dataDirectory,
+      workspaceFolders: options.workspaceFolders,
+    });
+    options.documents.documents.onDidChangeContent(({ document }) => this.noteActive(document.uri));
   }
 
-  /** Opens the database now so the first ask does not pay for it. */
-  warmUp(): void {
+  private noteActive(uri: string): void {
+    if (!this.chat.isChatFile(uri)) this.lastActiveUri = uri;
+  }
+
+  /** Opens the database in the background as soon as the services load, before the first ask. */
+  private warmUp(): void {
     this.store().catch((error: unknown) => {
       this.options.client.show('error', `codebench cannot open its database: ${(error as Error).message}`);
     });
@@ -82,6 +107,12 @@ export class Services {
   }
 
   codeActions(params: CodeActionParams): CodeAction[] {
+    const runs = () => this.agent.activeRuns().map((run) => ({ runId: run.runId, instruction: run.instruction }));
+    // A chat transcript is not code: only sending, cancelling and opening chats make sense there.
+    // Pending command approvals come first: in Helix they are the only way to answer one.
+    const approvals = this.approvals.codeActions(params.textDocument.uri);
+    if (this.chat.isChatFile(params.textDocument.uri)) return [...approvals, ...this.chat.codeActions(params.textDocument.uri), ...cancelRunActions(runs())];
+    this.noteActive(params.textDocument.uri);
     const document = this.options.documents.byUri(params.textDocument.uri);
     const actions = document
       ? agentCodeActions({
@@ -92,17 +123,25 @@ export class Services {
               : undefined,
           userPresets: this.runtime.config().presets,
           canPrompt: this.options.client.features.showMessageRequest,
-          runningRuns: this.agent.activeRuns().map((run) => ({ runId: run.runId, instruction: run.instruction })),
+          runningRuns: runs(),
         })
       : [];
-    return [...this.review.codeActions(params.textDocument.uri), ...actions];
+    return [...approvals, ...this.review.codeActions(params.textDocument.uri), ...actions, ...this.chat.codeActions(params.textDocument.uri)];
   }
 
   private readonly commands: Record<string, (argument: unknown, where: string) => Promise<unknown>> = {
     [Commands.ask]: async (argument, where): Promise<AskStarted> => {
+      // Helix 25.07+ `:lsp-workspace-command codebench.ask "…"` sends the instruction alone.
+      if (typeof argument === 'string') {
+        if (!this.lastActiveUri) throw invalid(`Invalid params: ${where}: open a file of the project first (a bare instruction applies to the last file used)`);
+        argument = { uri: this.lastActiveUri, instruction: argument };
+      }
       const { handle } = await this.askFlow.start(parsed(parseParams(askParamsSchema, argument, where)), where);
+      this.chat.noteSession(handle.sessionId);
       return { runId: handle.runId, sessionId: handle.sessionId };
     },
+    [Commands.openChat]: async (argument, where) => this.chat.open(parsed(parseParams(openChatParamsSchema, argument ?? {}, where)).sessionId),
+    [Commands.sendChat]: async (argument, where) => this.chat.send(parsed(parseParams(sendChatParamsSchema, argument, where)).uri),
     [Commands.askPrompt]: async (argument, where): Promise<AskStarted | null> => {
       const params = parsed(parseParams(askPromptParamsSchema, argument, where));
       const presets = [...BUILT_IN_PRESETS.filter((preset) => !preset.needsDiagnostics), ...this.runtime.config().presets];
@@ -132,6 +171,13 @@ export class Services {
       const { proposalId, hunks } = this.proposalHunks(argument, where);
       return { status: await this.review.discard(proposalId, hunks) };
     },
+    [Commands.approveCommand]: async (argument, where) => {
+      const { approvalId, decision } = parsed(parseParams(approveCommandSchema, argument, where));
+      return { answered: this.approvals.answer(approvalId, decision ?? 'allow-once') };
+    },
+    [Commands.denyCommand]: async (argument, where) => ({
+      answered: this.approvals.answer(parsed(parseParams(denyCommandSchema, argument, where)).approvalId, 'deny'),
+    }),
     [Commands.confirmApplied]: async (argument, where) => ({
       status: await this.review.confirmApplied(this.proposalId(argument, where)),
     }),

@@ -123,6 +123,23 @@ export interface HealthInfo {
   checks: HealthCheck[];
 }
 
+/** Arguments of `codebench.approveCommand` (code action on a pending command approval). */
+export interface ApproveCommandParams {
+  approvalId: string;
+  /** 'allow-always' also stores an allow rule for the command; default 'allow-once'. */
+  decision?: 'allow-once' | 'allow-always';
+}
+
+/** Arguments of `codebench.denyCommand`. */
+export interface DenyCommandParams {
+  approvalId: string;
+}
+
+/** Result of both: false when the approval was no longer pending (answered, timed out, cancelled). */
+export interface CommandAnswered {
+  answered: boolean;
+}
+
 export interface ProposalRef {
   proposalId: string;
 }
@@ -133,6 +150,22 @@ export interface RunEventsParams {
   events: RunEvent[];
 }
 
+/** Arguments of `codebench.openChat`: a stored session's transcript, or a new chat without one. */
+export interface OpenChatParams {
+  sessionId?: string;
+}
+
+/** Result of `codebench.openChat`: the chat file, and whether the editor showed it. */
+export interface ChatOpened {
+  uri: string;
+  shown: boolean;
+}
+
+/** Arguments of `codebench.sendChat`: the chat file whose message under `## you` is sent. */
+export interface SendChatParams {
+  uri: string;
+}
+
 export const Commands = {
   ask: 'codebench.ask',
   askPrompt: 'codebench.askPrompt',
@@ -141,6 +174,10 @@ export const Commands = {
   previewProposal: 'codebench.previewProposal',
   discardProposal: 'codebench.discardProposal',
   confirmApplied: 'codebench.confirmApplied',
+  openChat: 'codebench.openChat',
+  sendChat: 'codebench.sendChat',
+  approveCommand: 'codebench.approveCommand',
+  denyCommand: 'codebench.denyCommand',
 } as const;
 
 export const Requests = {

@@ -25,9 +25,13 @@ export const askParamsSchema = z.object({
 });
 
 export const askPromptParamsSchema = z.object({ uri: z.string().min(1), range: rangeSchema.optional() });
+export const openChatParamsSchema = z.object({ sessionId: z.string().min(1).optional() });
+export const sendChatParamsSchema = z.object({ uri: z.string().min(1) });
 export const runIdSchema = z.object({ runId: z.string().min(1) });
 export const optionalRunIdSchema = z.object({ runId: z.string().min(1).optional() });
 export const proposalRefSchema = z.object({ proposalId: z.string().min(1) });
+export const approveCommandSchema = z.object({ approvalId: z.string().min(1), decision: z.enum(['allow-once', 'allow-always']).optional() });
+export const denyCommandSchema = z.object({ approvalId: z.string().min(1) });
 export const proposalHunksSchema = z.object({
   proposalId: z.string().min(1),
   /** Hunk numbers from `codebench/proposal`; omitted means the whole proposal. */

@@ -1,4 +1,5 @@
 import { ProviderError, type ProviderErrorKind } from './errors.js';
+import { redactSecrets } from './secret-patterns.js';
 import type { ProviderKind } from './types.js';
 
 /**
@@ -15,6 +16,8 @@ export interface ClassifyContext {
   baseURL: string;
   /** Environment variable the key came from, named in auth errors. */
   apiKeyEnv?: string;
+  /** Where the key came from when not an environment variable ("the OS keychain entry …"). */
+  keyLocation?: string;
   /** Values that must never appear in a message (the API key). */
   secrets?: string[];
 }
@@ -45,7 +48,9 @@ export function classifyError(error: unknown, ctx: ClassifyContext): ProviderErr
     let out = text;
     for (const secret of ctx.secrets ?? []) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
     // Servers echo partly masked keys ("Incorrect API key provided: sk-ab***yz"); drop those too.
-    return out.replace(/\b(sk|pk|key|sess)-[A-Za-z0-9_*.-]{6,}/g, '[redacted]');
+    out = out.replace(/\b(sk|pk|key|sess)-[A-Za-z0-9_*.-]{6,}/g, '[redacted]');
+    // Other key formats (ghp_…, AIza…, Bearer …) a proxy or server might echo back.
+    return redactSecrets(out);
   };
   const make = (kind: ProviderErrorKind, message: string, extra: { statusCode?: number; retryAfterSeconds?: number } = {}) =>
     new ProviderError({
@@ -71,7 +76,9 @@ export function classifyError(error: unknown, ctx: ClassifyContext): ProviderErr
     const http = `HTTP ${status}`;
     if (status === 401 || status === 403) {
       const env = ctx.apiKeyEnv;
-      const hint = env
+      const hint = ctx.keyLocation
+        ? `Check the key in ${ctx.keyLocation}.`
+        : env
         ? `Check the key in the environment variable ${env}.`
         : `Set apiKeyEnv in this provider's config to the name of an environment variable holding a valid key.`;
       return make('auth', `${label} rejected the credentials (${http}: ${detail}). ${hint}`, { statusCode: status });
@@ -127,7 +134,7 @@ export function classifyError(error: unknown, ctx: ClassifyContext): ProviderErr
   if (code !== undefined) {
     const what = CONNECTION_CODES[code] ?? code;
     if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE') {
-      return make('unavailable', `${label} closed the connection unexpectedly: ${what}.`);
+      return make('unavailable', `${label} closed the connection unexpectedly: ${what}. The response was cut off: ask again.`);
     }
     const hint =
       ctx.kind === 'ollama'
@@ -144,7 +151,7 @@ export function classifyError(error: unknown, ctx: ClassifyContext): ProviderErr
     return make('unavailable', `${label} connection failed: ${why}. Check "baseURL" in the config.`);
   }
   if (error instanceof SyntaxError || /did not receive done|unexpected end|json/i.test(detail)) {
-    return make('bad-response', `${label} sent a malformed response: ${detail}`);
+    return make('bad-response', `${label} sent a malformed response: ${detail}. Ask again; if it persists, check that "kind" and "baseURL" match the server's API.`);
   }
   return make('bad-response', `${label} failed unexpectedly: ${detail}`);
 }

@@ -2,6 +2,7 @@ import { ClaudeStreamParser } from './claude-events.js';
 import { formatSeconds } from './classify.js';
 import { ProviderError, type ProviderErrorKind } from './errors.js';
 import type { CliCall, CliRunner } from './external.js';
+import { resolveApiKey } from './keys.js';
 import type { ExternalAgentOutcome } from './types.js';
 import { runJsonLines } from './subprocess.js';
 
@@ -50,23 +51,31 @@ export function claudeArgs(call: CliCall): string[] {
   ];
 }
 
-/** The user's environment (HOME, PATH, proxies, the CLI's own login) plus the provider config. */
-export function claudeEnv(call: CliCall): NodeJS.ProcessEnv | ProviderError {
+/**
+ * The user's environment (HOME, PATH, proxies, the CLI's own login) plus the provider config. A
+ * key is passed only when the config asks for one (apiKeyEnv, or "apiKey": "keychain"); otherwise
+ * the CLI's own login is used.
+ */
+export async function claudeEnv(call: CliCall): Promise<{ env: NodeJS.ProcessEnv; secret?: string } | ProviderError> {
   const { config, env, providerName } = call;
   const out: NodeJS.ProcessEnv = { ...env };
   if (config.baseURL) out.ANTHROPIC_BASE_URL = config.baseURL;
-  if (config.apiKeyEnv) {
-    const key = env[config.apiKeyEnv];
-    if (!key) {
+  let secret: string | undefined;
+  if (config.apiKeyEnv || config.apiKey === 'keychain') {
+    const key = await resolveApiKey(providerName, config, env);
+    if (!key.ok) {
       return new ProviderError({
         kind: 'config',
         providerName,
-        message: `${providerName} (claude CLI) reads its API key from the environment variable ${config.apiKeyEnv}, which is not set. Set it, or remove "apiKeyEnv" from the provider config to use the claude CLI's own login.`,
+        message: `${key.message} Or remove "apiKeyEnv"/"apiKey" from the provider config to use the claude CLI's own login.`,
       });
     }
-    out.ANTHROPIC_API_KEY = key;
-    // An inherited bearer token would be sent too and could win over the configured key.
-    delete out.ANTHROPIC_AUTH_TOKEN;
+    if (key.apiKey) {
+      secret = key.apiKey;
+      out.ANTHROPIC_API_KEY = key.apiKey;
+      // An inherited bearer token would be sent too and could win over the configured key.
+      delete out.ANTHROPIC_AUTH_TOKEN;
+    }
   }
   // CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC covers the other three; they are set too in case a
   // settings file sets it to 0.
@@ -75,7 +84,7 @@ export function claudeEnv(call: CliCall): NodeJS.ProcessEnv | ProviderError {
   out.DISABLE_ERROR_REPORTING = '1';
   out.DISABLE_AUTOUPDATER = '1';
   out.DISABLE_BUG_COMMAND = '1';
-  return out;
+  return { env: out, secret };
 }
 
 export const runClaude: CliRunner = async (call) => {
@@ -97,9 +106,9 @@ async function runOnce(call: CliCall): Promise<{ outcome: ExternalAgentOutcome; 
     const message = `${providerName} (claude CLI): "args" contains ${refused}, which would let the CLI act outside codebench's permission policy (file tools in the workspace copy, no shell commands). Remove it from the provider config.`;
     return { outcome: { status: 'failed', text: '', error: new ProviderError({ kind: 'config', providerName, message }) } };
   }
-  const env = claudeEnv(call);
-  if (env instanceof ProviderError) return { outcome: { status: 'failed', text: '', error: env } };
-  const secret = config.apiKeyEnv ? call.env[config.apiKeyEnv] : undefined;
+  const prepared = await claudeEnv(call);
+  if (prepared instanceof ProviderError) return { outcome: { status: 'failed', text: '', error: prepared } };
+  const { env, secret } = prepared;
   const redact = (text: string) => (secret && secret.length >= 4 ? text.split(secret).join('[redacted]') : text);
 
   const parser = new ClaudeStreamParser(request.cwd);

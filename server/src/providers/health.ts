@@ -1,6 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { ProviderConfig } from '../config/schema.js';
+import { resolveApiKey } from './keys.js';
 import { DEFAULT_BASE_URL, DEFAULT_KEY_ENV } from './registry.js';
 
 /**
@@ -67,6 +68,14 @@ function describeFetchError(problem: unknown, timeoutMs: number): string {
 
 /** Key, reachability and (Ollama) model presence for one provider; never prints the key. */
 export async function checkProvider(name: string, provider: ProviderConfig, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Check[]> {
+  const secrets: string[] = [];
+  const checks = await probeProvider(name, provider, env, timeoutMs, secrets);
+  // A last guard for keys from the keychain, which doctor's own env-based redaction cannot know.
+  const scrub = (text: string) => secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), text);
+  return checks.map((check) => ({ ...check, message: scrub(check.message), ...(check.fix !== undefined ? { fix: scrub(check.fix) } : {}) }));
+}
+
+async function probeProvider(name: string, provider: ProviderConfig, env: NodeJS.ProcessEnv, timeoutMs: number, secrets: string[]): Promise<Check[]> {
   const label = `provider ${name}`;
   if (provider.kind === 'claude-cli' || provider.kind === 'codex-cli') {
     const command = provider.command ?? DEFAULT_CLI_COMMAND[provider.kind] ?? provider.kind;
@@ -78,13 +87,20 @@ export async function checkProvider(name: string, provider: ProviderConfig, env:
   const baseURL = baseUrlOf(provider);
   if (!baseURL) return [error(label, `kind "${provider.kind}" needs a baseURL`, `set providers.${name}.baseURL, e.g. http://127.0.0.1:8080/v1`)];
   const keyEnv = keyEnvOf(provider);
-  const key = keyEnv ? env[keyEnv]?.trim() || undefined : undefined;
-  const checks: Check[] = [];
-  if (keyEnv && !key) {
-    const fix = `export ${keyEnv}=… in the environment your editor starts codebench from`;
-    return [error(label, `needs an API key, but ${keyEnv} is not set or empty${provider.apiKeyEnv ? ' (apiKeyEnv)' : ''}`, fix)];
+  // Env var first, then the OS keychain, exactly as a real call resolves it.
+  const resolved = await resolveApiKey(name, provider, env);
+  if (!resolved.ok) {
+    const fix = resolved.keychainUnavailable
+      ? `${keyEnv ? `export ${keyEnv}=… in the environment your editor starts codebench from` : `set providers.${name}.apiKeyEnv and export that variable`}, or make a keychain available (see the message)`
+      : `run \`codebench keys set ${name}\`${keyEnv ? `, or export ${keyEnv}=… in the environment your editor starts codebench from` : ''}`;
+    return [error(label, resolved.message, fix)];
   }
-  if (keyEnv) checks.push(ok(label, `API key found in ${keyEnv}`));
+  const key = resolved.apiKey;
+  if (key && key.length >= 4) secrets.push(key);
+  const checks: Check[] = [];
+  if (resolved.source === 'env') checks.push(ok(label, `API key found in ${resolved.env}`));
+  if (resolved.source === 'keychain') checks.push(ok(label, `API key found in the OS keychain (codebench/${name}, ${maskKey(resolved.apiKey)})`));
+  const where = resolved.source === 'keychain' ? `the OS keychain entry (codebench keys set ${name})` : keyEnv;
 
   const shown = maskSecrets(baseURL);
   const headers: Record<string, string> = {};
@@ -107,8 +123,8 @@ export async function checkProvider(name: string, provider: ProviderConfig, env:
   }
   if (response.status === 401 || response.status === 403) {
     await response.body?.cancel();
-    const fix = keyEnv ? `check the key in ${keyEnv}` : `set providers.${name}.apiKeyEnv to the variable holding this server's key`;
-    const what = keyEnv ? `key rejected: ${shown} refused the key in ${keyEnv}` : `${shown} requires a key`;
+    const fix = where ? `check the key in ${where}` : `set providers.${name}.apiKeyEnv to the variable holding this server's key, or store it with \`codebench keys set ${name}\` and set "apiKey": "keychain"`;
+    const what = where ? `key rejected: ${shown} refused the key in ${where}` : `${shown} requires a key`;
     return [...checks, error(label, `${what} (HTTP ${response.status})`, fix)];
   }
   if (!response.ok) {

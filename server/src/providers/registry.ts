@@ -1,6 +1,7 @@
 import type { HttpProviderConfig, ProviderConfig } from '../config/schema.js';
 import { classifyError, formatSeconds, type ClassifyContext } from './classify.js';
 import { ProviderError } from './errors.js';
+import { keyEnvFor, resolveApiKey } from './keys.js';
 import { RetryingModel, type RetryOptions } from './retry.js';
 import type { LanguageModel, ModelRequest, ProviderKind, StreamPart } from './types.js';
 
@@ -17,7 +18,7 @@ export interface ProviderCall {
   providerName: string;
   kind: HttpKind;
   config: HttpProviderConfig;
-  /** Resolved from the environment for this call only; never to be logged or echoed. */
+  /** Resolved from the environment or the OS keychain for this call only; never to be logged or echoed. */
   apiKey: string | undefined;
   baseURL: string;
   request: ModelRequest;
@@ -43,10 +44,7 @@ export const DEFAULT_BASE_URL: Record<HttpKind, string | undefined> = {
   ollama: 'http://127.0.0.1:11434',
 };
 
-export const DEFAULT_KEY_ENV: Partial<Record<HttpKind, string>> = {
-  openai: 'OPENAI_API_KEY',
-  anthropic: 'ANTHROPIC_API_KEY',
-};
+export { DEFAULT_KEY_ENV } from './keys.js';
 
 /** Each module is imported on first use so server start-up does not pay for the SDKs. */
 const transports: Record<HttpKind, () => Promise<ProviderStream>> = {
@@ -89,21 +87,14 @@ interface Resolved {
   baseURL: string;
 }
 
-function resolveKey(r: Resolved): { apiKey: string | undefined; keyEnv: string | undefined } | ProviderError {
-  const keyEnv = r.config.apiKeyEnv ?? DEFAULT_KEY_ENV[r.kind];
-  const apiKey = keyEnv ? r.env[keyEnv]?.trim() || undefined : undefined;
-  // Only kinds with a well-known variable, or an explicit apiKeyEnv, require a key; local servers don't.
-  if (keyEnv && !apiKey) {
-    const how = r.config.apiKeyEnv
-      ? `The config names ${keyEnv} in "apiKeyEnv"`
-      : `Kind "${r.kind}" reads ${keyEnv} by default; set "apiKeyEnv" to use another variable`;
-    return new ProviderError({
-      kind: 'config',
-      providerName: r.name,
-      message: `Provider "${r.name}" needs an API key, but the environment variable ${keyEnv} is not set or empty. ${how}; export it in the environment the editor starts codebench from.`,
-    });
+/** Env var first, then the OS keychain (providers/keys.ts); the module loads only when needed. */
+async function resolveKey(r: Resolved): Promise<{ apiKey: string | undefined; keyEnv: string | undefined; keyLocation?: string } | ProviderError> {
+  const resolved = await resolveApiKey(r.name, r.config, r.env);
+  if (!resolved.ok) return new ProviderError({ kind: 'config', providerName: r.name, message: resolved.message });
+  if (resolved.source === 'keychain') {
+    return { apiKey: resolved.apiKey, keyEnv: undefined, keyLocation: `the OS keychain (replace it with \`codebench keys set ${r.name}\`)` };
   }
-  return { apiKey, keyEnv };
+  return { apiKey: resolved.apiKey, keyEnv: resolved.source === 'env' ? resolved.env : keyEnvFor(r.config) };
 }
 
 /**
@@ -112,7 +103,7 @@ function resolveKey(r: Resolved): { apiKey: string | undefined; keyEnv: string |
  * through the internal signal in the background.
  */
 async function* guardedStream(r: Resolved, request: ModelRequest, userSignal: AbortSignal): AsyncGenerator<StreamPart> {
-  const key = resolveKey(r);
+  const key = await resolveKey(r);
   if (key instanceof ProviderError) {
     yield { type: 'error', error: key };
     return;
@@ -123,6 +114,7 @@ async function* guardedStream(r: Resolved, request: ModelRequest, userSignal: Ab
     model: r.config.model,
     baseURL: r.baseURL,
     ...(key.keyEnv ? { apiKeyEnv: key.keyEnv } : {}),
+    ...(key.keyLocation ? { keyLocation: key.keyLocation } : {}),
     secrets: key.apiKey ? [key.apiKey] : [],
   };
   const label = `${r.name} (${r.kind} at ${r.baseURL})`;
@@ -154,7 +146,7 @@ async function* guardedStream(r: Resolved, request: ModelRequest, userSignal: Ab
       kind: 'unavailable',
       providerName: r.name,
       message: sawBytes
-        ? `${label} stalled: no data for ${formatSeconds(timeoutMs / 1000)} s mid-response (timeoutSeconds). The response was cut off.`
+        ? `${label} stalled: no data for ${formatSeconds(timeoutMs / 1000)} s mid-response (timeoutSeconds). The response was cut off: ask again, or raise timeoutSeconds for this provider if the model is slow.`
         : `${label} did not respond within ${formatSeconds(timeoutMs / 1000)} s (timeoutSeconds). The server may be overloaded or still loading the model.`,
     });
   userSignal.addEventListener('abort', onAbort, { once: true });

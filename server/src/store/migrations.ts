@@ -175,9 +175,61 @@ const externalSession: Migration = {
   },
 };
 
+/**
+ * Command policy and the audit log. Both key on the workspace URI as text, not on workspaces.id:
+ * the audit must outlive deleted sessions, so it has no foreign keys at all, and triggers make it
+ * append-only (an UPDATE or DELETE aborts).
+ */
+const commands: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('command_rules')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('workspace_uri', 'text', (c) => c.notNull())
+      .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('allow', 'deny')`))
+      /** JSON array of words; a trailing "*" allows further arguments. */
+      .addColumn('argv', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addUniqueConstraint('command_rules_unique', ['workspace_uri', 'kind', 'argv'])
+      .execute();
+
+    await db.schema
+      .createTable('audit_log')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('at', 'text', (c) => c.notNull())
+      .addColumn('workspace_uri', 'text', (c) => c.notNull())
+      .addColumn('kind', 'text', (c) =>
+        c.notNull().check(sql`kind in ('command-asked', 'command-approved', 'command-denied', 'command-run', 'proposal-applied')`),
+      )
+      .addColumn('session_id', 'text')
+      .addColumn('run_id', 'text')
+      /** The command text, or the proposal's summary. */
+      .addColumn('subject', 'text', (c) => c.notNull())
+      /** JSON object: { by, reason, exitCode, durationMs, proposalId, … } depending on kind. */
+      .addColumn('detail', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('audit_log_workspace').on('audit_log').columns(['workspace_uri', 'id']).execute();
+    await sql`
+      CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN
+        SELECT RAISE(ABORT, 'audit_log is append-only');
+      END`.execute(db);
+    await sql`
+      CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN
+        SELECT RAISE(ABORT, 'audit_log is append-only');
+      END`.execute(db);
+  },
+  async down(db: Kysely<any>) {
+    await sql`DROP TRIGGER IF EXISTS audit_log_no_update`.execute(db);
+    await sql`DROP TRIGGER IF EXISTS audit_log_no_delete`.execute(db);
+    await db.schema.dropTable('audit_log').ifExists().execute();
+    await db.schema.dropTable('command_rules').ifExists().execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_external_session': externalSession,
+  '0003_commands': commands,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type SQLite from 'better-sqlite3';
 import { sql, type Kysely } from 'kysely';
 import { now } from './clock.js';
 import { rethrowForeignKey } from './database.js';
@@ -85,6 +86,17 @@ export async function markInterruptedRuns(db: Kysely<Database>): Promise<number>
     )
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
+}
+
+/**
+ * At process exit (the editor closed stdin or died, and vscode-languageserver calls
+ * `process.exit`), this process's own runs become 'interrupted' at once instead of waiting for the
+ * next start-up. Synchronous on purpose: it runs inside an 'exit' handler.
+ */
+export function interruptOwnRunsSync(sqlite: SQLite.Database): number {
+  return sqlite
+    .prepare("UPDATE runs SET status = 'interrupted', error = ?, finished_at = ? WHERE status = 'running' AND owner_pid = ?")
+    .run(INTERRUPTED_ERROR, now(), process.pid).changes;
 }
 
 function isProcessAlive(pid: number): boolean {

@@ -88,6 +88,30 @@ export interface ProposalsTable {
   decided_at: string | null;
 }
 
+export type AuditKind = 'command-asked' | 'command-approved' | 'command-denied' | 'command-run' | 'proposal-applied';
+
+export interface CommandRulesTable {
+  id: Generated<number>;
+  workspace_uri: string;
+  kind: 'allow' | 'deny';
+  /** JSON text: string[]. */
+  argv: string;
+  created_at: string;
+}
+
+/** Append-only (triggers refuse UPDATE and DELETE). */
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: string;
+  workspace_uri: string;
+  kind: AuditKind;
+  session_id: string | null;
+  run_id: string | null;
+  subject: string;
+  /** JSON text. */
+  detail: string;
+}
+
 export interface Database {
   workspaces: WorkspacesTable;
   sessions: SessionsTable;
@@ -95,6 +119,8 @@ export interface Database {
   runs: RunsTable;
   tool_calls: ToolCallsTable;
   proposals: ProposalsTable;
+  command_rules: CommandRulesTable;
+  audit_log: AuditLogTable;
 }
 
 export type WorkspaceRow = Selectable<WorkspacesTable>;

@@ -1,5 +1,7 @@
 import type SQLite from 'better-sqlite3';
 import type { Kysely } from 'kysely';
+import * as commands from './commands.js';
+import type { AuditEntry, AuditRecord, CommandRuleRecord } from './commands.js';
 import { openDatabase } from './database.js';
 import * as messages from './messages.js';
 import * as proposals from './proposals.js';
@@ -23,6 +25,7 @@ import * as toolCalls from './tool-calls.js';
 import * as workspaces from './workspaces.js';
 
 export type * from './records.js';
+export type { AuditEntry, AuditKind, AuditRecord, CommandRuleRecord } from './commands.js';
 export { SNIPPET_CLOSE, SNIPPET_ELLIPSIS, SNIPPET_OPEN } from './records.js';
 
 /**
@@ -91,6 +94,10 @@ export class Store {
   }
 
   /** Oldest first. */
+  recentMessages(sessionId: string, limit: number): Promise<MessageRecord[]> {
+    return messages.recentMessages(this.db, sessionId, limit);
+  }
+
   listMessages(sessionId: string): Promise<MessageRecord[]> {
     return messages.listMessages(this.db, sessionId);
   }
@@ -115,6 +122,11 @@ export class Store {
   /** Call once at start-up, before starting runs. Returns how many runs were marked. */
   markInterruptedRuns(): Promise<number> {
     return runs.markInterruptedRuns(this.db);
+  }
+
+  /** For an 'exit' handler: marks this process's running runs interrupted, synchronously. */
+  interruptOwnRunsSync(): number {
+    return this.closed ? 0 : runs.interruptOwnRunsSync(this.sqlite);
   }
 
   lastExternalSessionId(sessionId: string, provider: string): Promise<string | undefined> {
@@ -160,5 +172,33 @@ export class Store {
 
   listProposals(input: { sessionId?: string; runId?: string }): Promise<ProposalRecord[]> {
     return proposals.listProposals(this.db, input);
+  }
+
+  /** Command policy of one workspace, oldest first. */
+  listCommandRules(workspaceUri: string): Promise<CommandRuleRecord[]> {
+    return commands.listCommandRules(this.db, workspaceUri);
+  }
+
+  /** Idempotent: adding an existing rule returns it. */
+  addCommandRule(input: { workspaceUri: string; kind: 'allow' | 'deny'; argv: string[] }): Promise<CommandRuleRecord> {
+    return commands.addCommandRule(this.db, input);
+  }
+
+  removeCommandRule(workspaceUri: string, id: number): Promise<boolean> {
+    return commands.removeCommandRule(this.db, workspaceUri, id);
+  }
+
+  /** Append-only: entries can never be changed or deleted. */
+  appendAudit(entry: AuditEntry): Promise<void> {
+    return commands.appendAudit(this.db, entry);
+  }
+
+  /** Newest first; all workspaces when none is given. */
+  listAudit(input: { workspaceUri?: string; limit?: number } = {}): Promise<AuditRecord[]> {
+    return commands.listAudit(this.db, input);
+  }
+
+  sessionWorkspaceUri(sessionId: string): Promise<string | undefined> {
+    return commands.sessionWorkspaceUri(this.db, sessionId);
   }
 }

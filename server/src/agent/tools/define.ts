@@ -31,6 +31,17 @@ export function defineTool<S extends z.ZodObject>(definition: Definition<S>): To
     description: definition.description,
     parameters: jsonSchemaOf(schema),
     async execute(rawArgs: unknown, context: ToolContext): Promise<ToolResult> {
+      // Providers hand over unparseable argument text as `{ __invalidJson }` (parseToolArguments):
+      // say so, rather than "unknown argument __invalidJson", so the model can resend it whole.
+      const invalidJson = (rawArgs as { __invalidJson?: unknown } | null)?.__invalidJson;
+      if (typeof invalidJson === 'string') {
+        const shown = invalidJson.length > 200 ? `${invalidJson.slice(0, 200)}…` : invalidJson;
+        return {
+          output: `Invalid arguments for ${name}: they were not valid JSON (${JSON.stringify(shown)}). Call ${name} again with the arguments as one complete JSON object.`,
+          isError: true,
+          activity: `${name}: invalid arguments`,
+        };
+      }
       const parsed = schema.safeParse(normalizeArgs(rawArgs));
       if (!parsed.success) {
         return {
@@ -108,6 +119,7 @@ function stripSafeIntegerBounds(value: unknown): unknown {
 
 /** Tools may read git's internals but never stage changes to them. */
 export function gitDirectoryRefusal(relativePath: string): string | undefined {
-  if (!relativePath.split('/').includes('.git')) return undefined;
+  // Case-insensitive: on macOS and Windows `.GIT/hooks` is `.git/hooks`.
+  if (!relativePath.split('/').some((segment) => segment.toLowerCase() === '.git')) return undefined;
   return `${relativePath} is inside a .git directory; the agent does not change git's internal files.`;
 }

@@ -32,6 +32,8 @@ export const editFileTool = defineTool({
     const name = target.relativePath;
     const refusal = gitDirectoryRefusal(name);
     if (refusal !== undefined) return failure(refusal);
+    const linked = workspace.writeRefusal(target.absolutePath);
+    if (linked !== undefined) return failure(linked);
     if (args.old_string === '') {
       return failure(
         'old_string is empty. To change an existing file, set old_string to the exact text to replace (read_file shows it); to create a new file, use write_file.',

@@ -47,12 +47,14 @@ export const grepTool = defineTool({
     const matches: string[] = [];
     let searched = 0;
     let skippedLarge = 0;
+    let skippedProtected = 0;
     let capped = false;
     outer: for await (const file of files) {
       throwIfAborted(signal);
       const content = await workspace.read(file.absolutePath, { record: false, maxBytes: MAX_FILE_BYTES });
       if (content.kind !== 'text') {
         if (content.kind === 'unreadable' && content.bytes !== undefined) skippedLarge++;
+        if (content.kind === 'unreadable' && content.protected) skippedProtected++;
         continue;
       }
       searched++;
@@ -72,6 +74,7 @@ export const grepTool = defineTool({
       notes.push(`Stopped after ${MAX_MATCHES} matches; narrow the search with path, glob or a more specific pattern.`);
     }
     if (skippedLarge > 0) notes.push(`Skipped ${plural(skippedLarge, 'file')} over 1 MB.`);
+    if (skippedProtected > 0) notes.push(`Skipped ${plural(skippedProtected, 'protected file')} (credentials such as .env are never searched).`);
     const footer = notes.length > 0 ? `\n\n(${notes.join(' ')})` : '';
     if (matches.length === 0) {
       const where = target.relativePath === '.' ? 'the workspace' : target.relativePath;

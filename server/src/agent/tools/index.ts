@@ -3,6 +3,7 @@ import { editFileTool } from './edit-file.js';
 import { grepTool } from './grep.js';
 import { listFilesTool } from './list-files.js';
 import { readFileTool } from './read-file.js';
+import { runCommandTool } from './run-command.js';
 import type { Tool, ToolContext, ToolResult } from './types.js';
 import { writeFileTool } from './write-file.js';
 
@@ -10,7 +11,7 @@ export type { Tool, ToolContext, ToolResult } from './types.js';
 
 /** The workspace tools every run gets. Their names and argument names are a public contract. */
 export function builtInTools(): Tool[] {
-  return [readFileTool, listFilesTool, grepTool, editFileTool, writeFileTool];
+  return [readFileTool, listFilesTool, grepTool, editFileTool, writeFileTool, runCommandTool];
 }
 
 export function toolSpecs(tools: Tool[]): ToolSpec[] {

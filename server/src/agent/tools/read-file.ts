@@ -30,6 +30,7 @@ export const readFileTool = defineTool({
     if (!target.ok) return failure(target.error);
     const name = target.relativePath;
     const content = await workspace.read(target.absolutePath);
+    if (content.kind === 'unreadable' && content.protected) return failure(content.reason);
     switch (content.kind) {
       case 'missing':
         return failure(await notFoundMessage(workspace, target, signal));

@@ -1,8 +1,11 @@
+import type { CommandGate } from '../command-gate.js';
 import type { WorkspaceFiles } from '../workspace.js';
 
 export interface ToolContext {
   workspace: WorkspaceFiles;
   signal: AbortSignal;
+  /** Policy, approval and audit for run_command; absent where commands cannot run (then it refuses). */
+  commands?: CommandGate;
 }
 
 export interface ToolResult {

@@ -25,6 +25,11 @@ export const writeFileTool = defineTool({
     const name = target.relativePath;
     const refusal = gitDirectoryRefusal(name);
     if (refusal !== undefined) return failure(refusal);
+    const linked = workspace.writeRefusal(target.absolutePath);
+    if (linked !== undefined) return failure(linked);
+    // Creating a protected file would hand the model a channel to credentials files; refuse it.
+    const protection = workspace.protectedReason(target.absolutePath);
+    if (protection !== undefined) return failure(protection);
 
     const content = await workspace.read(target.absolutePath);
     const overwriting = workspace.overlay.isCreatedByRun(target.absolutePath);

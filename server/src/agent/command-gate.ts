@@ -1,0 +1,122 @@
+import type { Store } from '../store/store.js';
+import { askWithTimeout, type Approver } from './approvals.js';
+import type { ParsedCommand } from './command-parse.js';
+import { evaluateCommand, rulesFor, type PolicyContext } from './command-policy.js';
+import type { ProcessResult } from './command-exec.js';
+
+export interface CommandLimits {
+  defaultTimeoutMs: number;
+  maxTimeoutMs: number;
+  outputLimitBytes: number;
+  approvalTimeoutMs: number;
+}
+
+export const DEFAULT_COMMAND_LIMITS: CommandLimits = {
+  defaultTimeoutMs: 120_000,
+  maxTimeoutMs: 600_000,
+  outputLimitBytes: 30_000,
+  approvalTimeoutMs: 300_000,
+};
+
+export function commandLimits(config: { timeoutSeconds?: number; maxTimeoutSeconds?: number; outputLimitBytes?: number; approvalTimeoutSeconds?: number } = {}): CommandLimits {
+  const max = (config.maxTimeoutSeconds ?? DEFAULT_COMMAND_LIMITS.maxTimeoutMs / 1000) * 1000;
+  return {
+    defaultTimeoutMs: Math.min((config.timeoutSeconds ?? DEFAULT_COMMAND_LIMITS.defaultTimeoutMs / 1000) * 1000, max),
+    maxTimeoutMs: max,
+    outputLimitBytes: config.outputLimitBytes ?? DEFAULT_COMMAND_LIMITS.outputLimitBytes,
+    approvalTimeoutMs: (config.approvalTimeoutSeconds ?? DEFAULT_COMMAND_LIMITS.approvalTimeoutMs / 1000) * 1000,
+  };
+}
+
+export type Authorization = { allowed: true; by: 'rule' | 'user' } | { allowed: false; message: string };
+
+/**
+ * One run's door to command execution: policy, approval and the audit trail. Every decision is
+ * appended to the audit log before anything runs. Nothing the model or a tool says reaches
+ * `authorize` except the command text itself; approval comes only from a stored rule or the
+ * front-end's Approver (the user).
+ */
+export class CommandGate {
+  constructor(
+    private readonly options: {
+      store: Store;
+      approver?: Approver;
+      runId: string;
+      sessionId: string;
+      workspaceUri: string;
+      limits: CommandLimits;
+      /** The environment commands run with (credentials already removed). */
+      env: NodeJS.ProcessEnv;
+    },
+  ) {}
+
+  get limits(): CommandLimits {
+    return this.options.limits;
+  }
+
+  get env(): NodeJS.ProcessEnv {
+    return this.options.env;
+  }
+
+  async authorize(parsed: ParsedCommand, policy: PolicyContext, signal: AbortSignal): Promise<Authorization> {
+    const { store, runId, sessionId, workspaceUri } = this.options;
+    const command = parsed.source;
+    const audit = (kind: 'command-asked' | 'command-approved' | 'command-denied', detail: Record<string, unknown>) =>
+      store.appendAudit({ workspaceUri, kind, runId, sessionId, subject: command, detail: { cwd: policy.cwd, ...detail } });
+
+    const rules = await store.listCommandRules(workspaceUri);
+    const verdict = evaluateCommand(parsed, rules, policy);
+    if (verdict.verdict === 'deny') {
+      await audit('command-denied', { by: 'rule', rule: verdict.rule.argv });
+      return { allowed: false, message: `it is denied by a rule of this workspace (\`${verdict.rule.argv.join(' ')}\`)` };
+    }
+    if (verdict.verdict === 'allow') {
+      await audit('command-approved', { by: 'rule' });
+      return { allowed: true, by: 'rule' };
+    }
+
+    await audit('command-asked', { reason: verdict.reason });
+    const alwaysRules = rulesFor(parsed);
+    const answer = await askWithTimeout(
+      this.options.approver,
+      { runId, sessionId, workspaceUri, command, cwd: policy.cwd, reason: verdict.reason, ...(alwaysRules ? { alwaysRules } : {}) },
+      signal,
+      this.options.limits.approvalTimeoutMs,
+    );
+    if (answer.decision === 'deny') {
+      await audit('command-denied', { by: answer.by });
+      const why: Record<typeof answer.by, string> = {
+        user: 'the user denied it',
+        timeout: 'nobody approved it in time',
+        cancelled: 'the run was cancelled while it waited for approval',
+        'no-approver': 'this front-end cannot ask the user, and no allow rule matches it',
+      };
+      return { allowed: false, message: why[answer.by] };
+    }
+    // "Always" stores one rule per simple command; a command with hazards is allowed once only.
+    const stored = answer.decision === 'allow-always' && alwaysRules ? alwaysRules : [];
+    for (const argv of stored) await store.addCommandRule({ workspaceUri, kind: 'allow', argv });
+    await audit('command-approved', { by: 'user', ...(stored.length > 0 ? { always: true, rules: stored } : {}) });
+    return { allowed: true, by: 'user' };
+  }
+
+  async recordRun(command: string, cwd: string, result: ProcessResult): Promise<void> {
+    const { store, runId, sessionId, workspaceUri } = this.options;
+    await store.appendAudit({
+      workspaceUri,
+      kind: 'command-run',
+      runId,
+      sessionId,
+      subject: command,
+      detail: {
+        cwd,
+        exitCode: result.exitCode ?? null,
+        durationMs: result.durationMs,
+        ...(result.signal ? { signal: result.signal } : {}),
+        ...(result.timedOut ? { timedOut: true } : {}),
+        ...(result.cancelled ? { cancelled: true } : {}),
+        ...(result.spawnError ? { error: result.spawnError } : {}),
+      },
+    });
+  }
+}

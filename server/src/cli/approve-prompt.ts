@@ -1,0 +1,59 @@
+import { createInterface, type Interface } from 'node:readline';
+import { denyingApprover, type ApprovalDecision, type Approver } from '../agent/approvals.js';
+import type { CliContext } from './context.js';
+
+/** Asks one question and resolves the answer, or undefined when aborted or the input closed. */
+export type Question = (query: string, signal: AbortSignal) => Promise<string | undefined>;
+
+/**
+ * The terminal's approver: a prompt on a TTY, [o]nce / [a]lways / anything else denies, so Enter
+ * alone never runs a command. Without a terminal nothing can be asked: only rules allow.
+ */
+export function terminalApprover(context: CliContext, options: { question?: Question; beforePrompt?: () => void } = {}): Approver {
+  if (!context.isInteractive) return denyingApprover;
+  const question = options.question ?? questionOnce(context);
+  return {
+    async approve(request, signal): Promise<ApprovalDecision> {
+      options.beforePrompt?.();
+      const always = request.alwaysRules ? `, [a]lways allow ${request.alwaysRules.map((argv) => argv.join(' ')).join(' and ')}` : '';
+      context.io.stderr.write(`\ncodebench wants to run:\n  ${request.command}\nin ${request.cwd} (${request.reason})\n`);
+      const answer = (await question(`Allow [o]nce${always}, or [d]eny? `, signal))?.trim().toLowerCase();
+      if (answer === 'o' || answer === 'once' || answer === 'y' || answer === 'yes') return 'allow-once';
+      if (always !== '' && (answer === 'a' || answer === 'always')) return 'allow-always';
+      return 'deny';
+    },
+  };
+}
+
+/** A fresh readline per question (for `ask`, where nothing else reads stdin during a turn). */
+function questionOnce(context: CliContext): Question {
+  return async (query, signal) => {
+    const readline = createInterface({ input: context.io.stdin, output: context.io.stderr });
+    try {
+      return await askOn(readline, query, signal);
+    } finally {
+      readline.close();
+    }
+  };
+}
+
+/** Uses an existing interface (chat's): its next line answers the question instead of being a message. */
+export function questionOn(readline: Interface): Question {
+  return (query, signal) => askOn(readline, query, signal);
+}
+
+function askOn(readline: Interface, query: string, signal: AbortSignal): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve(undefined);
+    const onAbort = () => {
+      readline.write('\n');
+      resolve(undefined);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    readline.once('close', () => resolve(undefined));
+    readline.question(query, (answer) => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(answer);
+    });
+  });
+}

@@ -1,0 +1,204 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join, sep } from 'node:path';
+import type { CodeAction, TextEdit, WorkspaceEdit } from 'vscode-languageserver';
+import { CodeActionKind, ErrorCodes, ResponseError } from 'vscode-languageserver';
+import type { Agent } from '../agent/agent.js';
+import { computeEdits } from '../agent/text-edits.js';
+import { loadTranscript, transcriptToMarkdown } from '../agent/transcript.js';
+import { Commands, type AskStarted, type ChatOpened } from '../protocol/methods.js';
+import type { Store } from '../store/store.js';
+import type { AskFlow } from './ask-flow.js';
+import { pathToUri, uriToPath, type DocumentStore } from './documents.js';
+import type { EditorClient } from './editor-client.js';
+import { offsetsToRange } from './positions.js';
+
+/**
+ * The chat panel Helix cannot have: a session's Markdown transcript in a file under the data
+ * directory, opened with `window/showDocument`, ending in a `## you` heading under which the user
+ * writes the next message and sends it with the "Send to agent" code action. When the run ends the
+ * file is rewritten: through a versioned `workspace/applyEdit` while the editor has it open (never
+ * the disk under an open buffer), on disk otherwise.
+ */
+
+export const CHAT_MARKER = '## you';
+const CHAT_HINT = '<!-- Write your message below this line, then run the code action "Send to agent" (space a in Helix). -->';
+const NEW_CHAT = 'new';
+const SESSION_LINE = /^- Session: `+([^`]+)`+\s*$/m;
+
+function invalid(message: string): ResponseError<void> {
+  return new ResponseError(ErrorCodes.InvalidParams, message);
+}
+
+/** The whole chat file: the transcript (or a new-chat header), then the marker and the draft. */
+export function chatFileText(transcript: string | undefined, draft = ''): string {
+  const head = transcript?.trimEnd() ?? '# New codebench chat\n\n_The agent works in this project; its history is kept like any other session._';
+  return `${head}\n\n---\n\n${CHAT_MARKER}\n\n${CHAT_HINT}\n\n${draft.trim() === '' ? '' : `${draft.trim()}\n`}`;
+}
+
+/** What the user wrote under the last marker, without the hint; '' when nothing. */
+export function draftOf(text: string): string {
+  const lines = text.split('\n');
+  const marker = lines.findLastIndex((line) => line.trimEnd() === CHAT_MARKER);
+  if (marker === -1) return '';
+  return lines
+    .slice(marker + 1)
+    .filter((line) => line.trim() !== CHAT_HINT)
+    .join('\n')
+    .trim();
+}
+
+/** The draft minus the message just sent: what the user typed after sending is kept. */
+function unsent(draft: string, sent: string | undefined): string {
+  const message = sent?.trim() ?? '';
+  return message !== '' && draft.startsWith(message) ? draft.slice(message.length).trim() : draft;
+}
+
+export function sessionIdOf(text: string): string | undefined {
+  return SESSION_LINE.exec(text)?.[1];
+}
+
+export interface TranscriptChatOptions {
+  agent: Agent;
+  store: () => Promise<Store>;
+  documents: DocumentStore;
+  client: EditorClient;
+  askFlow: AskFlow;
+  dataDirectory: string;
+  workspaceFolders: () => string[];
+}
+
+export class TranscriptChat {
+  private readonly folder: string;
+  /** The session of the latest ask in this process, offered as "Agent: open chat (last run)". */
+  private lastSession: string | undefined;
+  /** new.md's session once sent, for when its buffer was closed unsaved (the disk has no session line). */
+  private newChatSession: string | undefined;
+
+  constructor(private readonly options: TranscriptChatOptions) {
+    this.folder = join(options.dataDirectory, 'chats');
+  }
+
+  noteSession(sessionId: string): void {
+    this.lastSession = sessionId;
+  }
+
+  isChatFile(uri: string): boolean {
+    const path = uriToPath(uri);
+    return !!path && path.startsWith(this.folder + sep) && path.endsWith('.md');
+  }
+
+  /** From memory only, like every code action. */
+  codeActions(uri: string): CodeAction[] {
+    const actions: CodeAction[] = [];
+    const command = (title: string, name: string, argument: unknown): CodeAction => ({
+      title,
+      kind: CodeActionKind.Empty,
+      command: { title, command: name, arguments: [argument] },
+    });
+    if (this.isChatFile(uri)) actions.push({ ...command('Send to agent', Commands.sendChat, { uri }), isPreferred: true });
+    else if (this.lastSession) actions.push(command('Agent: open chat (last run)', Commands.openChat, { sessionId: this.lastSession }));
+    actions.push(command('Agent: open chat', Commands.openChat, {}));
+    return actions;
+  }
+
+  async open(sessionId: string | undefined): Promise<ChatOpened> {
+    mkdirSync(this.folder, { recursive: true, mode: 0o700 });
+    const path = join(this.folder, `${sessionId ?? NEW_CHAT}.md`);
+    if (sessionId) {
+      const markdown = await this.markdown(sessionId);
+      if (markdown === undefined) throw invalid(`Invalid params: ${Commands.openChat} arguments[0].sessionId: no session with id "${sessionId}"`);
+      await this.rewrite(path, markdown, undefined);
+    } else {
+      const current = this.currentText(path);
+      // A new chat that was never sent keeps its draft; one that became a session starts over.
+      if (current === undefined || sessionIdOf(current) !== undefined || this.newChatSession) {
+        this.newChatSession = undefined;
+        await this.rewrite(path, undefined, undefined, true);
+      }
+    }
+    const uri = pathToUri(path);
+    const shown = await this.options.client.showDocument(uri);
+    if (!shown) this.options.client.show('info', `codebench chat: open ${path}, write under "${CHAT_MARKER}" and run the code action "Send to agent".`);
+    return { uri, shown };
+  }
+
+  async send(uri: string): Promise<AskStarted | null> {
+    const path = this.isChatFile(uri) ? uriToPath(uri) : undefined;
+    if (!path) throw invalid(`Invalid params: ${Commands.sendChat} arguments[0].uri: not a codebench chat file (they live in ${this.folder})`);
+    const text = this.currentText(path) ?? '';
+    const draft = draftOf(text);
+    if (draft === '') {
+      this.options.client.show('warning', `codebench: write your message under "${CHAT_MARKER}" at the end of the chat file first.`);
+      return null;
+    }
+    const name = basename(path, '.md');
+    const sessionId = name === NEW_CHAT ? (sessionIdOf(text) ?? this.newChatSession) : name;
+    const workspace = await this.workspaceOf(sessionId);
+    const { handle, finished } = await this.options.askFlow.start({ uri, instruction: draft, sessionId }, `${Commands.sendChat} arguments[0]`, workspace);
+    this.noteSession(handle.sessionId);
+    if (name === NEW_CHAT) this.newChatSession = handle.sessionId;
+    void finished
+      .then(async () => {
+        const markdown = await this.markdown(handle.sessionId);
+        if (markdown !== undefined) await this.rewrite(path, markdown, draft);
+      })
+      .catch((error: unknown) => this.options.client.log(`chat transcript not updated: ${(error as Error).message}`));
+    return { runId: handle.runId, sessionId: handle.sessionId };
+  }
+
+  /** The session's own workspace; a new chat works in the first workspace folder. */
+  private async workspaceOf(sessionId: string | undefined): Promise<string> {
+    if (sessionId) {
+      const session = await (await this.options.store()).getSession(sessionId);
+      if (!session) throw invalid(`Invalid params: ${Commands.sendChat}: the chat's session "${sessionId}" no longer exists; open a new chat`);
+      const folder = uriToPath(session.workspaceUri);
+      if (folder) return folder;
+    }
+    const first = this.options.workspaceFolders()[0];
+    if (!first) throw invalid(`Invalid params: ${Commands.sendChat}: no workspace folder; open a file of your project in the editor first`);
+    return first;
+  }
+
+  private async markdown(sessionId: string): Promise<string | undefined> {
+    const transcript = await loadTranscript(await this.options.store(), sessionId);
+    return transcript ? transcriptToMarkdown(transcript) : undefined;
+  }
+
+  private currentText(path: string): string | undefined {
+    const open = this.options.documents.get(path)?.text;
+    if (open !== undefined) return open;
+    return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+  }
+
+  /**
+   * Writes the chat file. A message the user started typing during the run is kept (everything
+   * under the marker except what was just sent); an editor that refuses the edit because the
+   * user typed at that very moment gets one more try against the newer version.
+   */
+  private async rewrite(path: string, markdown: string | undefined, sent: string | undefined, fresh = false): Promise<void> {
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const open = this.options.documents.get(path);
+      const current = open?.text ?? this.currentText(path);
+      const draft = !fresh && current !== undefined ? draftOf(current) : '';
+      const text = chatFileText(markdown, unsent(draft, sent));
+      if (!open) {
+        writeFileSync(path, text, { mode: 0o600 });
+        return;
+      }
+      if (open.text === text) return;
+      const result = await this.options.client.applyEdit('codebench chat', this.edit(path, open.text, open.version, text));
+      if (result.applied) return;
+    }
+    this.options.client.show('warning', `codebench: could not update the chat file ${path}; run "Agent: open chat" again to refresh it.`);
+  }
+
+  private edit(path: string, oldText: string, version: number, newText: string): WorkspaceEdit {
+    const { encoding, features } = this.options.client;
+    const uri = pathToUri(path);
+    const edits: TextEdit[] = computeEdits(oldText, newText).map((edit) => ({
+      range: offsetsToRange(oldText, edit.start, edit.end, encoding),
+      newText: edit.newText,
+    }));
+    return features.documentChanges ? { documentChanges: [{ textDocument: { uri, version }, edits }] } : { changes: { [uri]: edits } };
+  }
+}
