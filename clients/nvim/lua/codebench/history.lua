@@ -1,0 +1,126 @@
+---@mod codebench.history Past sessions: list, search, reopen
+
+local chat = require('codebench.chat')
+local lsp = require('codebench.lsp')
+local picker = require('codebench.picker')
+
+local M = {}
+
+---@class codebench.SessionInfo
+---@field id string
+---@field title string
+---@field workspaceUri string
+---@field provider string
+---@field createdAt string
+---@field updatedAt string
+---@field messageCount integer
+---@field lastMessagePreview string?
+
+---@class codebench.SearchHit
+---@field messageId integer
+---@field sessionId string
+---@field sessionTitle string
+---@field role string
+---@field snippet string
+---@field createdAt string
+
+--- "2026-11-21T05:20:03.120Z" → "2026-11-21 05:20".
+---@param iso string?
+---@return string
+local function short_time(iso)
+  return iso and (iso:gsub('^(%d+%-%d+%-%d+)T(%d+:%d+).*$', '%1 %2')) or ''
+end
+
+---@param session codebench.SessionInfo
+---@return string
+function M.format_session(session)
+  return ('%s  %s  (%d messages)'):format(short_time(session.updatedAt), session.title, session.messageCount or 0)
+end
+
+--- Reopens a session in the chat panel; the next message there continues it.
+---@param session { id: string, title: string? }
+---@param callback fun()?
+function M.open_session(session, callback)
+  lsp.request('codebench/messages', { sessionId = session.id }, function(err, result)
+    if not err and result then
+      chat.show_session(session, result.messages or {})
+    end
+    if callback then
+      callback()
+    end
+  end)
+end
+
+--- The workspace this editor works in, as the server records it.
+---@return string?
+local function workspace_uri()
+  local client = lsp.ensure_client()
+  if client and client.workspace_folders and client.workspace_folders[1] then
+    return client.workspace_folders[1].uri
+  end
+  return client and client.root_dir and vim.uri_from_fname(client.root_dir) or nil
+end
+
+--- Fetches this workspace's sessions (most recent first).
+---@param callback fun(sessions: codebench.SessionInfo[])
+---@param opts { all: boolean? }?
+function M.sessions(callback, opts)
+  local params = { limit = 200 }
+  if not (opts and opts.all) then
+    params.workspaceUri = workspace_uri()
+  end
+  lsp.request('codebench/sessions', params, function(err, result)
+    if not err and result then
+      callback(result.sessions or {})
+    end
+  end)
+end
+
+--- `:Codebench history`: pick one of this workspace's sessions and reopen it.
+---@param opts { all: boolean? }?
+function M.pick(opts)
+  M.sessions(function(sessions)
+    if #sessions == 0 then
+      vim.notify('codebench: no sessions in this workspace yet', vim.log.levels.INFO)
+      return
+    end
+    picker.select(sessions, { prompt = 'codebench sessions', format_item = M.format_session }, function(session)
+      if session then
+        M.open_session(session)
+      end
+    end)
+  end, opts)
+end
+
+--- `:Codebench search {query}`: full-text search over all sessions; picking a hit reopens it.
+---@param query string
+function M.search(query)
+  if vim.trim(query or '') == '' then
+    vim.notify('codebench: :Codebench search needs a query', vim.log.levels.WARN)
+    return
+  end
+  lsp.request('codebench/search', { query = query, limit = 100 }, function(err, result)
+    if err or not result then
+      return
+    end
+    local hits = result.hits or {}
+    if #hits == 0 then
+      vim.notify('codebench: nothing matches ' .. query, vim.log.levels.INFO)
+      return
+    end
+    picker.select(hits, {
+      prompt = 'codebench search: ' .. query,
+      ---@param hit codebench.SearchHit
+      format_item = function(hit)
+        local snippet = hit.snippet:gsub('\n', ' ')
+        return ('%s  %s: %s'):format(hit.sessionTitle, hit.role, snippet)
+      end,
+    }, function(hit)
+      if hit then
+        M.open_session({ id = hit.sessionId, title = hit.sessionTitle })
+      end
+    end)
+  end)
+end
+
+return M

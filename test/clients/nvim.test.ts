@@ -1,0 +1,226 @@
+// The Neovim plugin (clients/nvim) driven in REAL headless Neovim 0.10+ with the real
+// `codebench lsp` and the fake wire-compatible model server. Each scenario is a Lua script in
+// clients/nvim/test/scenarios that asserts from inside Neovim and exits non-zero on failure.
+// Neovim comes from scripts/fetch-neovim.sh (run by `pretest`); without it these tests SKIP loudly.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeModelServer, type FakeModelServer } from '../fakes/model-server.js';
+import { BIN, REPO, TEST_KEYS, makeWorkspace, writeConfig, type Workspace } from '../e2e/harness.js';
+
+const PLUGIN = join(REPO, 'clients', 'nvim');
+/**
+ * Neovims to run: $CODEBENCH_NVIM, else the 0.10 that scripts/fetch-neovim.sh puts in .cache/nvim
+ * (CI), plus a newer one when a developer fetched it
+ * (`CODEBENCH_NVIM_SUITE=sid CODEBENCH_NVIM_DIR=.cache/nvim-sid scripts/fetch-neovim.sh`), which
+ * exercises the vim.lsp.config/vim.lsp.enable path of Neovim 0.11+.
+ */
+const CANDIDATES = process.env.CODEBENCH_NVIM
+  ? [process.env.CODEBENCH_NVIM]
+  : [join(REPO, '.cache', 'nvim', 'bin', 'nvim'), join(REPO, '.cache', 'nvim-sid', 'bin', 'nvim')];
+/** The server entry; overridable to test against a snapshot while dist/ is being rebuilt. */
+const SERVER_BIN = process.env.CODEBENCH_TEST_SERVER_BIN ?? BIN;
+
+function nvimVersion(nvim: string): string | undefined {
+  if (!existsSync(nvim)) return undefined;
+  const result = spawnSync(nvim, ['--version'], { encoding: 'utf8', timeout: 20_000 });
+  return result.status === 0 ? result.stdout.split('\n')[0] : undefined;
+}
+
+const TARGETS = CANDIDATES.map((nvim) => ({ nvim, version: nvimVersion(nvim) })).filter(
+  (target): target is { nvim: string; version: string } => target.version !== undefined,
+);
+if (TARGETS.length === 0) {
+  process.stderr.write(
+    `\n!!! Neovim is not available at ${CANDIDATES[0]}: the Neovim plugin tests will be SKIPPED. Run scripts/fetch-neovim.sh (npm test's pretest does).\n\n`,
+  );
+} else {
+  for (const target of TARGETS) process.stderr.write(`Neovim plugin tests run ${target.version} (${target.nvim})\n`);
+}
+
+interface NvimResult {
+  code: number | null;
+  stderr: string;
+  stdout: string;
+  /** Neovim's LSP log (the server's stderr lands there). */
+  lspLog: string;
+}
+
+/** Runs one scenario in a fresh headless Neovim with isolated XDG dirs. */
+function runNvim(
+  nvim: string,
+  scenario: string,
+  workspace: Workspace,
+  params: Record<string, unknown> = {},
+  timeoutMs = 90_000,
+): Promise<NvimResult> {
+  const home = join(workspace.dataDir, '..', 'home');
+  const xdg = (name: string) => {
+    const dir = join(home, name);
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  };
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? '',
+    HOME: home,
+    XDG_CONFIG_HOME: xdg('config'),
+    XDG_DATA_HOME: xdg('data'),
+    XDG_STATE_HOME: xdg('state'),
+    XDG_CACHE_HOME: xdg('cache'),
+    CODEBENCH_CONFIG: workspace.configFile,
+    CODEBENCH_DATA_DIR: workspace.dataDir,
+    CODEBENCH_PLUGIN_DIR: PLUGIN,
+    CODEBENCH_TEST_CMD: JSON.stringify([process.execPath, SERVER_BIN, 'lsp']),
+    CODEBENCH_TEST_PARAMS: JSON.stringify(params),
+    ...TEST_KEYS,
+  };
+  const child = spawn(
+    nvim,
+    ['--headless', '-i', 'NONE', '-u', join(PLUGIN, 'test', 'minimal_init.lua'), '-S', join(PLUGIN, 'test', 'scenarios', `${scenario}.lua`)],
+    { cwd: workspace.root, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  let stdout = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      stderr += `\n[test] killed after ${timeoutMs} ms\n`;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      const logFile = join(home, 'state', 'nvim', 'lsp.log');
+      const lspLog = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
+      resolve({ code, stderr, stdout, lspLog });
+    });
+  });
+}
+
+/** Fails with everything Neovim printed, so a failing scenario explains itself. */
+function expectPass(result: NvimResult): void {
+  if (process.env.CODEBENCH_TEST_VERBOSE) process.stderr.write(result.stderr);
+  if (result.code !== 0 || !result.stderr.includes('[nvim] PASS')) {
+    throw new Error(
+      `Neovim scenario failed (exit ${result.code}):\n${result.stderr}\n${result.stdout}\n--- lsp.log (tail) ---\n${result.lspLog.slice(-4000)}`,
+    );
+  }
+}
+
+const words = (count: number, word = 'token') => Array.from({ length: count }, (_, i) => `${word}${i}`).join(' ');
+
+const VALUES_PY = [
+  '# Ünïcödé ☕ header',
+  "naïve = 'café'; count = 1",
+  'a = 1',
+  'b = 2',
+  'c = 3',
+  'd = 4',
+  'e = 5',
+  "ü = 'two'",
+  '',
+].join('\n');
+
+/** A run that edits two separate lines of values.py (after non-ASCII text), then says done. */
+function enqueueTwoHunks(fake: FakeModelServer): void {
+  fake.enqueue(
+    {
+      toolCalls: [
+        { name: 'edit_file', args: { path: 'values.py', old_string: "count = 1", new_string: 'count = 2' } },
+        { name: 'edit_file', args: { path: 'values.py', old_string: "ü = 'two'", new_string: "ü = 'three'" } },
+      ],
+    },
+    { text: 'Changed the count and ü.' },
+  );
+}
+
+describe.skipIf(TARGETS.length === 0).each(TARGETS.length > 0 ? TARGETS : [{ nvim: '', version: 'Neovim (missing)' }])(
+  'Neovim plugin in real $version',
+  ({ nvim }) => {
+    const run = (scenario: string, ws: Workspace, params?: Record<string, unknown>) => runNvim(nvim, scenario, ws, params);
+    let fake: FakeModelServer;
+
+    beforeAll(async () => {
+      fake = await startFakeModelServer();
+    });
+    afterAll(async () => {
+      await fake?.close();
+    });
+
+    function workspace(files: Record<string, string> = {}): Workspace {
+      fake.reset();
+      const ws = makeWorkspace({ 'main.py': 'print("hello")\n', 'other.py': 'x = 1\n', 'values.py': VALUES_PY, ...files });
+      writeConfig(ws, fake, { review: 'ask' });
+      return ws;
+    }
+
+    it('attaches the server to file buffers, offers its code actions, and has valid help tags', async () => {
+      expectPass(await run('attach', workspace()));
+    }, 120_000);
+
+    it('negotiates utf-8 when offered first (position_encodings option)', async () => {
+      expectPass(await run('attach', workspace(), { encodings: ['utf-8', 'utf-16'], expectEncoding: 'utf-8' }));
+    }, 120_000);
+
+    it(':Codebench ask prompts, then streams the answer into the chat buffer progressively', async () => {
+      const ws = workspace();
+      fake.enqueue({ text: words(40, 'streamed'), chunkDelayMs: 60 });
+      const result = await run('ask_stream', ws, { expected: words(40, 'streamed') });
+      expectPass(result);
+      expect(fake.modelRequests).toHaveLength(1);
+      expect(JSON.stringify(fake.modelRequests[0].body)).toContain('explain this line');
+    }, 120_000);
+
+    // Neovim 0.10 offers utf-16 only (0.11: utf-8 first); the plugin converts hunk ranges to bytes.
+    for (const encodings of [null, ['utf-8'], ['utf-32']]) {
+      it(`shows both hunks inline after non-ASCII text (${encodings ? encodings[0] : "Neovim's default encoding"})`, async () => {
+        const ws = workspace();
+        enqueueTwoHunks(fake);
+        expectPass(await run('review_show', ws, { encodings }));
+      }, 120_000);
+    }
+
+    it('accepting one hunk of two changes only that hunk; the other stays proposed', async () => {
+      const ws = workspace();
+      enqueueTwoHunks(fake);
+      expectPass(await run('review_accept_one', ws));
+      expect(readFileSync(join(ws.root, 'values.py'), 'utf8')).toBe(VALUES_PY); // never written by the plugin
+    }, 120_000);
+
+    it('rejecting leaves the buffer untouched', async () => {
+      const ws = workspace();
+      enqueueTwoHunks(fake);
+      expectPass(await run('review_reject', ws));
+    }, 120_000);
+
+    it('u after accepting restores the text in one step', async () => {
+      const ws = workspace();
+      enqueueTwoHunks(fake);
+      expectPass(await run('review_undo', ws));
+    }, 120_000);
+
+    it(':Codebench cancel stops a slow run; it ends cancelled', async () => {
+      const ws = workspace();
+      fake.enqueue({ text: words(300, 'slow'), chunkDelayMs: 80 });
+      expectPass(await run('cancel', ws));
+    }, 120_000);
+
+    it('history lists and reopens the session after restarting Neovim; continuing sends the earlier turns', async () => {
+      const ws = workspace();
+      fake.enqueue({ text: 'Noted: pineapple.' });
+      expectPass(await run('history_first', ws));
+      fake.enqueue({ text: 'The word was pineapple.' });
+      expectPass(await run('history_second', ws));
+      expect(fake.modelRequests).toHaveLength(2);
+      const second = JSON.stringify(fake.modelRequests[1].body);
+      expect(second).toContain('remember the word pineapple');
+      expect(second).toContain('Noted: pineapple.');
+      expect(second).toContain('which word did I ask you to remember');
+    }, 180_000);
+
+    it(':checkhealth codebench reports no errors', async () => {
+      expectPass(await run('health', workspace()));
+    }, 120_000);
+  },
+);
