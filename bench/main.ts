@@ -10,7 +10,7 @@ import { storeBenchmarks } from './store.js';
 /**
  * `npm run bench`: every target of BENCHMARKS.md, measured on this machine, printed as a table and
  * written to bench-results.json. BENCH_MESSAGES (default 1,000,000) sizes the store benchmark;
- * BENCH_STARTUP_RUNS (default 15) the spawn benchmark.
+ * BENCH_STARTUP_RUNS (default 15) the spawn benchmark; BENCH_ONLY="editor flow,store" runs a subset.
  */
 async function main(): Promise<void> {
   const messages = Number(process.env.BENCH_MESSAGES ?? 1_000_000);
@@ -24,7 +24,10 @@ async function main(): Promise<void> {
     ['store', () => storeBenchmarks(messages)],
   ];
   const results: Result[] = [];
+  // BENCH_ONLY=editor,store runs a subset (section names as above).
+  const only = process.env.BENCH_ONLY?.split(',').map((name) => name.trim());
   for (const [name, run] of sections) {
+    if (only && !only.includes(name)) continue;
     process.stderr.write(`bench: ${name}…\n`);
     results.push(...(await run()));
   }

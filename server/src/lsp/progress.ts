@@ -17,6 +17,8 @@ const MAX_MESSAGE = 100;
 /** The end message is read once and carries the fix ("…start it with `ollama serve`"): room for it. */
 const MAX_END_MESSAGE = 300;
 const TEXT_TAIL = 60;
+/** Streamed text kept for the progress message; enough to find the last line's tail. */
+const RECENT_TEXT = 400;
 
 /**
  * Turns a run's event stream into `$/progress` (at most a few reports a second, only when the
@@ -32,7 +34,8 @@ export class RunProgress {
   private pendingEvents: RunEvent[] = [];
   private eventsTimer: { cancel(): void } | undefined;
   private lastEventsFlushAt = -Infinity;
-  private streamedLine = '';
+  private recentText = '';
+  private messageFromText = false;
   private ready: Promise<void> = Promise.resolve();
   private ended = false;
   private runIds: { runId: string; sessionId: string } | undefined;
@@ -53,7 +56,7 @@ export class RunProgress {
       this.lastSentMessage = message;
       this.lastSentAt = this.sink.now();
       this.sink.progress(this.token, { kind: 'begin', title: this.options.title, cancellable: true, message });
-      if (this.currentMessage !== message) this.setMessage(this.currentMessage);
+      if (this.resolvedMessage() !== message) this.schedule();
     });
   }
 
@@ -65,6 +68,14 @@ export class RunProgress {
 
   handle(event: RunEvent): void {
     if (this.sink.runEvents) this.queueEvent(event);
+    if (event.type === 'text') {
+      // Per token only a bounded append: the message is worked out when a report is due.
+      this.recentText = (this.recentText + event.text).slice(-RECENT_TEXT);
+      this.messageFromText = true;
+      this.schedule();
+      return;
+    }
+    if (event.type === 'tool-started') this.recentText = '';
     const message = this.messageFor(event);
     if (message !== undefined) this.setMessage(message);
   }
@@ -83,17 +94,9 @@ export class RunProgress {
 
   private messageFor(event: RunEvent): string | undefined {
     switch (event.type) {
-      case 'text': {
-        const lines = (this.streamedLine + event.text).split('\n');
-        this.streamedLine = lines.at(-1) ?? '';
-        const lastLine = [...lines].reverse().find((line) => line.trim() !== '') ?? '';
-        const line = lastLine.trim();
-        if (line === '') return undefined;
-        // The tail is what is new; the head of a long line would freeze the message.
-        return `writing: ${line.length > TEXT_TAIL ? `…${line.slice(-TEXT_TAIL)}` : line}`;
-      }
+      case 'text':
+        return undefined;
       case 'tool-started':
-        this.streamedLine = '';
         return event.activity;
       case 'tool-finished':
         return event.isError ? `${event.activity} (failed, the agent will adjust)` : undefined;
@@ -106,8 +109,22 @@ export class RunProgress {
     }
   }
 
+  /** The newest non-empty line of streamed text, tail first: the head of a long line would freeze. */
+  private resolvedMessage(): string {
+    if (!this.messageFromText) return this.currentMessage;
+    const lines = this.recentText.split('\n');
+    const line = ([...lines].reverse().find((candidate) => candidate.trim() !== '') ?? '').trim();
+    if (line === '') return this.currentMessage;
+    return truncate(`writing: ${line.length > TEXT_TAIL ? `…${line.slice(-TEXT_TAIL)}` : line}`);
+  }
+
   private setMessage(message: string): void {
     this.currentMessage = truncate(message);
+    this.messageFromText = false;
+    this.schedule();
+  }
+
+  private schedule(): void {
     if (!this.active) return;
     const wait = this.lastSentAt + REPORT_INTERVAL_MS - this.sink.now();
     if (wait <= 0 && !this.reportTimer) {
@@ -121,10 +138,12 @@ export class RunProgress {
   }
 
   private sendReport(): void {
-    if (!this.active || this.currentMessage === this.lastSentMessage) return;
-    this.lastSentMessage = this.currentMessage;
+    if (!this.active) return;
+    const message = this.resolvedMessage();
+    if (message === this.lastSentMessage) return;
+    this.lastSentMessage = message;
     this.lastSentAt = this.sink.now();
-    this.sink.progress(this.token, { kind: 'report', message: this.currentMessage });
+    this.sink.progress(this.token, { kind: 'report', message });
   }
 
   private queueEvent(event: RunEvent): void {

@@ -137,9 +137,18 @@ async function* guardedStream(r: Resolved, request: ModelRequest, userSignal: Ab
     wake?.();
   };
   const onAbort = () => interrupt('abort');
+  // One timer checks a deadline instead of being re-created per chunk: streaming hundreds of
+  // tokens a second must not cost two timer operations each.
+  let lastActivity = Date.now();
+  let paused = false;
+  const check = () => {
+    const idle = Date.now() - lastActivity;
+    if (paused || idle < timeoutMs) timer = setTimeout(check, paused ? timeoutMs : timeoutMs - idle);
+    else interrupt('stall');
+  };
   const arm = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => interrupt('stall'), timeoutMs);
+    lastActivity = Date.now();
+    timer ??= setTimeout(check, timeoutMs);
   };
   const stallError = () =>
     new ProviderError({
@@ -169,15 +178,16 @@ async function* guardedStream(r: Resolved, request: ModelRequest, userSignal: Ab
         arm();
       },
     })[Symbol.asyncIterator]();
+    const woken = new Promise<'interrupted'>((resolve) => (wake = () => resolve('interrupted')));
     while (true) {
-      const woken = new Promise<'interrupted'>((resolve) => (wake = () => resolve('interrupted')));
       if (interrupted) break;
       const next = await Promise.race([iterator.next(), woken]);
       if (next === 'interrupted') break;
       if (next.done) return;
       // The consumer may take its time with a part; that is not the server stalling.
-      clearTimeout(timer);
+      paused = true;
       yield next.value;
+      paused = false;
       arm();
     }
   } catch (error) {
