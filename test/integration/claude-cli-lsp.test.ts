@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../server/src/store/store.js';
-import { makeWorkspace, TestClient, type Workspace } from '../e2e/harness.js';
+import { TestClient, type Workspace } from '../e2e/harness.js';
 import { startFakeModelServer, type FakeModelServer } from '../fakes/model-server.js';
+import { askAndWait, EXPECTED, expectUserTreeUntouched, FIRST_ASK, makeCliWorkspace, UNSAVED, type CliWorkspace } from './cli-workspace.js';
 import { CLAUDE, HAVE_CLAUDE } from './claude-tool.js';
 
 /**
@@ -12,48 +12,19 @@ import { CLAUDE, HAVE_CLAUDE } from './claude-tool.js';
  * uncommitted and unsaved changes, and the real CLI talking to the fake Anthropic API.
  */
 
-const ORIGINAL = 'export function greet(name: string): string {\n  return "hi " + name;\n}\n';
-/** Only in the editor buffer: the CLI must see it, so its edit only applies to this text. */
-const UNSAVED = `// unsaved: wave 👋 first\n${ORIGINAL.replace('"hi "', '"hey "')}`;
-const EXPECTED = UNSAVED.replace('"hey "', '"hello there "');
-const FIRST_ASK = 'Greet with hello there';
-
-const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' });
-
-function snapshot(root: string): Record<string, string> {
-  const files: Record<string, string> = {};
-  const walk = (directory: string) => {
-    for (const name of readdirSync(directory)) {
-      const path = join(directory, name);
-      if (name === '.git') continue;
-      if (statSync(path).isDirectory()) walk(path);
-      else files[relative(root, path)] = readFileSync(path, 'utf8');
-    }
-  };
-  walk(root);
-  return files;
-}
-
 describe.skipIf(!HAVE_CLAUDE)('claude CLI through the language server', { timeout: 60_000 }, () => {
   let fake: FakeModelServer;
   let workspace: Workspace;
   let client: TestClient;
   let sessionId: string;
-  let diskBefore: Record<string, string>;
-  let statusBefore: string;
+  let tree: CliWorkspace;
   let stopped = false;
 
   beforeAll(async () => {
     fake = await startFakeModelServer();
-    workspace = makeWorkspace({ 'src/greet.ts': ORIGINAL, 'README.md': '# demo\n' });
-    git(workspace.root, 'init', '--quiet');
-    git(workspace.root, 'add', '.');
-    git(workspace.root, '-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '--quiet', '-m', 'initial');
-    writeFileSync(join(workspace.root, 'README.md'), '# demo\n\nuncommitted notes\n');
     const provider = { kind: 'claude-cli', command: CLAUDE, baseURL: fake.url, apiKeyEnv: 'TEST_ANTHROPIC_KEY', model: 'claude-test', timeoutSeconds: 60 };
-    writeFileSync(workspace.configFile, JSON.stringify({ defaultProvider: 'claude', providers: { claude: provider } }));
-    diskBefore = snapshot(workspace.root);
-    statusBefore = git(workspace.root, 'status', '--porcelain');
+    tree = makeCliWorkspace('claude', provider);
+    workspace = tree.workspace;
     // HOME is the data dir (see TestClient.start): the CLI's sessions stay private to the test.
     client = TestClient.start({ profile: 'neovim', workspace, runEvents: true });
     await client.initialize();
@@ -73,12 +44,9 @@ describe.skipIf(!HAVE_CLAUDE)('claude CLI through the language server', { timeou
       // Holds the "editing" progress long enough to be reported (reports are coalesced).
       { text: 'Changed the greeting.', headersDelayMs: 600 },
     );
-    const started = await client.command('codebench.ask', { uri, instruction: FIRST_ASK, provider: 'claude' });
-    sessionId = started.sessionId;
-    const begin = await client.waitFor(() => client.progress.find((record) => record.value.kind === 'begin'), 10_000, 'progress begin');
-    await client.waitFor(() => client.progressEnd(begin.token), 45_000, 'progress end');
-
-    const messages = client.progress.filter((record) => record.token === begin.token).map((record) => record.value.message ?? '');
+    const first = await askAndWait(client, { uri, instruction: FIRST_ASK, provider: 'claude' });
+    sessionId = first.sessionId;
+    const messages = first.messages;
     expect(messages).toContain('claude: editing src/greet.ts');
     const activities = client.runEvents.flatMap((batch) => batch.events ?? []).filter((event: any) => event.type === 'tool-started');
     expect(activities).toEqual([expect.objectContaining({ name: 'Edit', activity: 'claude: editing src/greet.ts' })]);
@@ -86,9 +54,7 @@ describe.skipIf(!HAVE_CLAUDE)('claude CLI through the language server', { timeou
     await client.waitFor(() => client.documents.get(uri)!.text === EXPECTED || undefined, 10_000, 'edit applied to the buffer');
     expect(client.documents.get(uri)!.text).toBe(EXPECTED);
     // The editor owns the files: nothing on disk changed, the uncommitted change included.
-    expect(snapshot(workspace.root)).toEqual(diskBefore);
-    expect(git(workspace.root, 'status', '--porcelain')).toBe(statusBefore);
-    expect(git(workspace.root, 'worktree', 'list').trim().split('\n')).toHaveLength(1);
+    expectUserTreeUntouched(tree);
 
     const { messages: transcript } = await client.request('codebench/messages', { sessionId });
     expect(transcript.map((message: any) => [message.role, message.content])).toEqual([
@@ -100,11 +66,8 @@ describe.skipIf(!HAVE_CLAUDE)('claude CLI through the language server', { timeou
   it('resumes the CLI session on a follow-up ask in the same codebench session', async () => {
     const uri = workspace.uri('src/greet.ts');
     fake.enqueue({ text: 'It says hello there now.' });
-    const progressBefore = client.progress.length;
-    const followUp = await client.command('codebench.ask', { uri, instruction: 'What does it say now?', provider: 'claude', sessionId });
+    const followUp = await askAndWait(client, { uri, instruction: 'What does it say now?', provider: 'claude', sessionId });
     expect(followUp.sessionId).toBe(sessionId);
-    const begin = await client.waitFor(() => client.progress.slice(progressBefore).find((record) => record.value.kind === 'begin'), 10_000, 'progress begin');
-    await client.waitFor(() => client.progressEnd(begin.token), 45_000, 'progress end');
 
     const body = JSON.stringify(fake.modelRequests.at(-1)!.body.messages);
     // A resumed CLI replays the earlier turns itself, tool use included; codebench did not inline them.
@@ -119,8 +82,7 @@ describe.skipIf(!HAVE_CLAUDE)('claude CLI through the language server', { timeou
   it('recorded the runs and the CLI\'s tool calls, and left no shadow behind', async () => {
     stopped = true;
     expect(await client.stop()).toBe(0);
-    expect(git(workspace.root, 'worktree', 'list').trim().split('\n')).toHaveLength(1);
-    expect(snapshot(workspace.root)).toEqual(diskBefore);
+    expectUserTreeUntouched(tree);
     const store = await Store.open(join(workspace.dataDir, 'codebench.db'));
     try {
       const runs = await store.listRuns(sessionId);
