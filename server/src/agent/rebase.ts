@@ -1,5 +1,5 @@
 import { diffArrays } from 'diff';
-import { splitLines } from './text-edits.js';
+import { linesWithEnds } from './text-edits.js';
 
 export type RebaseOutcome = { ok: true; text: string } | { ok: false; conflict: string };
 
@@ -56,9 +56,9 @@ function clash(user: Hunk, agent: Hunk): boolean {
 export function rebase(base: string, current: string, proposed: string, label: string): RebaseOutcome {
   if (current === base) return { ok: true, text: proposed };
   if (proposed === base || proposed === current) return { ok: true, text: current };
-  const baseLines = splitLines(base);
-  const user = hunksBetween(baseLines, splitLines(current));
-  const agent = hunksBetween(baseLines, splitLines(proposed));
+  const baseLines = linesWithEnds(base);
+  const user = hunksBetween(baseLines, linesWithEnds(current));
+  const agent = hunksBetween(baseLines, linesWithEnds(proposed));
 
   const merged: Hunk[] = [...user];
   for (const hunk of agent) {

@@ -8,7 +8,7 @@ export interface OffsetEdit {
 }
 
 /** Lines with their terminators, so joining them gives the text back exactly. */
-export function splitLines(text: string): string[] {
+export function linesWithEnds(text: string): string[] {
   return text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
 }
 
@@ -32,7 +32,7 @@ export function computeEdits(oldText: string, newText: string): OffsetEdit[] {
     edits.push(trim(pending.start, pending.removed, pending.added));
     pending = undefined;
   };
-  for (const change of diffArrays(splitLines(oldText), splitLines(newText))) {
+  for (const change of diffArrays(linesWithEnds(oldText), linesWithEnds(newText))) {
     const value = change.value.join('');
     if (!change.added && !change.removed) {
       flush();
