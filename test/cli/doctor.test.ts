@@ -1,23 +1,14 @@
 import { chmodSync, closeSync, mkdirSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { checkNode, checkProvider, maskKey, maskSecrets } from '../../server/src/cli/doctor-checks.js';
 import { Store } from '../../server/src/store/store.js';
 import { startFakeModelServer, type FakeModelServer } from '../fakes/model-server.js';
 import { createCliSandbox, runInSandbox, type CliResult, type CliSandbox } from './run-cli.js';
+import { closedPort } from '../fakes/ports.js';
 
 const KEY = 'sk-abcdefghijklmnop1234';
-
-/** A port nothing listens on: bound, read, released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function writeConfig(sandbox: CliSandbox, config: unknown, mode = 0o600): void {
   writeFileSync(sandbox.configPath, JSON.stringify(config, null, 2));

@@ -3,16 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeModelServer, type FakeModelServer } from '../fakes/model-server.js';
 import { isResponseError, makeWorkspace, TEST_KEYS, TestClient, writeConfig, type Workspace } from './harness.js';
-
-/** A port nothing listens on: bound once by us, then released. */
-async function closedPort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { closedPort } from '../fakes/ports.js';
 
 async function errorOf(promise: Promise<unknown>): Promise<{ code: number; message: string }> {
   const failure = await promise.then(() => undefined, (error: unknown) => error);

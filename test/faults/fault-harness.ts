@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { BIN, makeWorkspace, TEST_KEYS, TestClient, type Profile, type Workspace } from '../e2e/harness.js';
 import type { FakeModelServer } from '../fakes/model-server.js';
+import { closedPort } from '../fakes/ports.js';
 
 /** Shared by the fault-injection suite: configs, servers, a seeded PRNG, raw frames, the store. */
 
@@ -13,14 +14,7 @@ export type Wire = (typeof WIRES)[number];
 
 export const SOURCE = 'def greet():\n    print("héllo")\n';
 
-/** A port nothing listens on: bound once, then released. */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+export { closedPort };
 
 /** The base URL a provider of this kind takes for a server root (OpenAI's SDK wants /v1). */
 export function baseURLFor(wire: Wire, root: string): string {

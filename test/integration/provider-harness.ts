@@ -3,6 +3,7 @@ import { createLanguageModel } from '../../server/src/providers/registry.js';
 import type { RetryOptions } from '../../server/src/providers/retry.js';
 import type { LanguageModel, ModelRequest, StreamPart } from '../../server/src/providers/types.js';
 import type { FakeModelServer } from '../fakes/model-server.js';
+import { closedPort } from '../fakes/ports.js';
 
 /** Shared set-up for the provider integration tests: one config per kind against the fake server. */
 
@@ -128,10 +129,5 @@ export function ofType<T extends StreamPart['type']>(parts: StreamPart[], type: 
 
 /** A URL on which nothing listens: bind a port, then free it. */
 export async function closedPortURL(): Promise<string> {
-  const { createServer } = await import('node:net');
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
+  return `http://127.0.0.1:${await closedPort()}`;
 }
