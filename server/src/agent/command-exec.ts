@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import { killGroup } from '../providers/subprocess.js';
 
 export interface ProcessOptions {
   /** Either an argv run directly, or a script given to /bin/sh -c verbatim. */
@@ -92,15 +93,6 @@ export async function runProcess(options: ProcessOptions): Promise<ProcessResult
     totalBytes: capture.total,
     ...(spawnError ? { spawnError } : {}),
   };
-}
-
-function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // Already gone.
-  }
 }
 
 /** Keeps the first and last `limit / 2` bytes of a stream without holding the middle. */

@@ -110,7 +110,8 @@ function handleLine(line: string, options: JsonLinesOptions): void {
   options.onOtherLine?.(trimmed);
 }
 
-function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+/** Signals a detached child's whole process group (what it started, too); gone is fine. */
+export function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   if (pid === undefined) return;
   try {
     process.kill(-pid, signal);
