@@ -9,8 +9,10 @@ import {
   selectHunks,
   withoutHunks,
   type CurrentText,
+  type PreparedApplication,
   type PreparedFile,
   type Proposal,
+  type ProposalFile,
 } from '../agent/proposal.js';
 import type { Config } from '../config/schema.js';
 import { Commands, type ProposalHunks } from '../protocol/methods.js';
@@ -37,6 +39,8 @@ export class ReviewService {
   private readonly diskTexts = new Map<string, string | undefined>();
   /** The edit last offered in a code action, to recognise it when the editor applies it. */
   private readonly offered = new Map<string, PreparedFile[]>();
+  /** Rebased edits per proposal, reused while no affected document changes version. */
+  private readonly preparedCache = new Map<string, { key: string; files: ProposalFile[]; prepared: PreparedApplication }>();
   private readonly waiters = new Set<() => void>();
   private diagnosticsTimer: NodeJS.Timeout | undefined;
   private readonly diagnosedUris = new Set<string>();
@@ -48,7 +52,10 @@ export class ReviewService {
     private readonly config: () => Config,
     private readonly dataDirectory: string,
   ) {
-    agent.proposals.onSettled(() => this.scheduleDiagnostics(0));
+    agent.proposals.onSettled((proposal) => {
+      this.preparedCache.delete(proposal.id);
+      this.scheduleDiagnostics(0);
+    });
   }
 
   async present(proposal: Proposal): Promise<ReviewOutcome> {
@@ -225,13 +232,26 @@ export class ReviewService {
     return 'applied';
   }
 
+  /**
+   * The rebase for code actions and markers: editors ask for code actions on every cursor move,
+   * so the work (a diff over each affected file) is redone only when a document's version moves.
+   */
+  private preparedFromMemory(proposal: Proposal): PreparedApplication {
+    const key = proposal.files.map((file) => `${file.absolutePath}@${this.documents.get(file.absolutePath)?.version ?? 'disk'}`).join('|');
+    const cached = this.preparedCache.get(proposal.id);
+    if (cached && cached.key === key && cached.files === proposal.files) return cached.prepared;
+    const prepared = prepareApplication(proposal, (file) => this.currentText(file, false));
+    this.preparedCache.set(proposal.id, { key, files: proposal.files, prepared });
+    return prepared;
+  }
+
   /** Code actions for pending proposals that touch this document, wherever the cursor is. */
   codeActions(uri: string): CodeAction[] {
     const path = uriToPath(uri);
     if (!path) return [];
     const actions: CodeAction[] = [];
     for (const proposal of this.agent.proposals.pendingFor(path)) {
-      const prepared = prepareApplication(proposal, (file) => this.currentText(file, false));
+      const prepared = this.preparedFromMemory(proposal);
       const argumentsFor = [{ proposalId: proposal.id }];
       if (prepared.ok) {
         this.offered.set(proposal.id, prepared.files);
@@ -286,7 +306,7 @@ export class ReviewService {
     this.diagnosticsTimer = undefined;
     const byUri = new Map<string, Diagnostic[]>();
     for (const proposal of this.agent.proposals.pending()) {
-      const prepared = prepareApplication(proposal, (file) => this.currentText(file, false));
+      const prepared = this.preparedFromMemory(proposal);
       if (!prepared.ok) continue;
       for (const file of prepared.files) {
         if (!this.documents.get(file.absolutePath)) continue;
