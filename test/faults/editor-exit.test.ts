@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN } from '../e2e/harness.js';
@@ -12,10 +13,18 @@ import { exitOf, faultWorkspace, runStatuses, spawnServer, TEST_KEYS, TestClient
 
 const SLOW = { text: Array.from({ length: 200 }, (_, i) => `w${i}`).join(' '), chunkDelayMs: 100 };
 
+/**
+ * Whether the process is still running. A process that exited but was not yet reaped (a zombie,
+ * state Z) has exited: its reaping depends on whoever adopted it (here PID 1), not on the server.
+ */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
   } catch {
     return false;
   }

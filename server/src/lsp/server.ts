@@ -139,7 +139,11 @@ export function startServer(connection: Connection, options: ServerOptions): voi
  * Exiting runs the runtime's 'exit' handler, which marks the runs of this process interrupted.
  */
 function watchEditor(pid: number): void {
+  // When the editor is our parent, its death shows at once as a new parent pid; signal 0 alone
+  // still succeeds on a killed editor until whoever started it reaps the zombie.
+  const parentIsEditor = process.ppid === pid;
   const timer = setInterval(() => {
+    if (parentIsEditor && process.ppid !== pid) process.exit(1);
     try {
       process.kill(pid, 0);
     } catch (error) {
