@@ -1,4 +1,4 @@
----@mod codebench.inline_diff Drawing one proposed hunk in a buffer
+---@mod codebench.review.inline_diff Drawing one proposed hunk in a buffer
 ---
 --- The buffer keeps its text: the span the hunk replaces is highlighted as removed (its lines
 --- too), and the lines the buffer would have after accepting are shown as virtual lines below

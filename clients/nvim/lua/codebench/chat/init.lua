@@ -1,0 +1,135 @@
+---@mod codebench.chat The chat panel
+---
+--- A split with a markdown transcript buffer and an input area below it. The transcript is
+--- written from the server's `codebench/runEvents` (text streamed live, tool steps as one compact
+--- line each), redrawn at most once per `chat.throttle_ms` so typing elsewhere stays smooth.
+---
+--- This module is the panel's public face (ask, history, commands and tests use it). The work is
+--- split under `chat/`: `state` (what the panel remembers), `buffers` + `keymaps` (the two scratch
+--- buffers and their keys), `transcript` + `events` (drawing), `panel` (the windows). Messages
+--- reach the server through `codebench.ask`.
+
+local runs = require('codebench.runs')
+local buffers = require('codebench.chat.buffers')
+local events = require('codebench.chat.events')
+local panel = require('codebench.chat.panel')
+local state = require('codebench.chat.state')
+local transcript = require('codebench.chat.transcript')
+
+local M = {}
+
+M.state = state
+M.flush = events.flush
+M.follow = events.follow
+M.is_open = panel.is_open
+M.open = panel.open
+M.close = panel.close
+M.toggle = panel.toggle
+
+runs.subscribe(function(run, new_events)
+  if state.followed[run.id] then
+    if #new_events > 0 then
+      events.schedule_flush()
+    end
+  elseif
+    #new_events > 0
+    and run.session_id
+    and run.session_id == state.session_id
+    and buffers.valid_buf(state.transcript)
+  then
+    -- A run of this conversation started elsewhere (a code action): show it too. Our own asks
+    -- are followed when `codebench.ask` answers, which may come just after the first events.
+    vim.defer_fn(function()
+      if not state.followed[run.id] then
+        events.follow(run)
+      end
+    end, 250)
+  end
+end)
+
+--- Forgets the conversation: the next message starts a new session.
+function M.new_session()
+  state.session_id = nil
+  state.followed, state.order = {}, {}
+  if buffers.valid_buf(state.transcript) then
+    transcript.edit(transcript.clear)
+  end
+end
+
+--- Shows a stored session's messages and makes it the conversation the input continues.
+---@param session { id: string, title: string? }
+---@param messages { role: string, content: string }[]
+function M.show_session(session, messages)
+  M.new_session()
+  state.session_id = session.id
+  transcript.edit(function(buf)
+    transcript.append_line(buf, '# ' .. (session.title or session.id), 'CodebenchChatHeader')
+    for _, message in ipairs(messages) do
+      transcript.append_text(buf, '\n')
+      transcript.append_line(
+        buf,
+        message.role == 'user' and '## You' or ('## ' .. (message.role == 'assistant' and 'codebench' or message.role)),
+        'CodebenchChatHeader'
+      )
+      transcript.append_text(buf, (message.content or '') .. '\n')
+    end
+  end)
+  M.open()
+end
+
+--- The text of the input area, which is then cleared.
+---@return string
+local function take_input()
+  local buf = buffers.input()
+  local text = vim.trim(table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), '\n'))
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, {})
+  return text
+end
+
+--- Sends the input area as the next message of the conversation.
+function M.submit()
+  local text = take_input()
+  if text == '' then
+    return
+  end
+  require('codebench.ask').ask({
+    instruction = text,
+    bufnr = M.source_buffer(),
+    session_id = state.session_id,
+    open_chat = true,
+  })
+end
+
+--- The file buffer messages from the chat are about.
+---@return integer?
+function M.source_buffer()
+  local lsp = require('codebench.lsp')
+  if state.source_buf and lsp.eligible(state.source_buf) then
+    return state.source_buf
+  end
+  local alt = vim.fn.bufnr('#')
+  if alt > 0 and lsp.eligible(alt) then
+    return alt
+  end
+  for _, buf in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.bo[buf].buflisted and lsp.eligible(buf) then
+      return buf
+    end
+  end
+  return nil
+end
+
+--- Remembers the last file buffer entered (what chat messages are about).
+---@param buf integer
+function M.note_buffer(buf)
+  if require('codebench.lsp').eligible(buf) then
+    state.source_buf = buf
+  end
+end
+
+---@return integer?
+function M.transcript()
+  return state.transcript
+end
+
+return M
