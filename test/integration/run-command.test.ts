@@ -1,12 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApprovalDecision, ApprovalRequest, Approver } from '../../server/src/agent/approvals.js';
-import { commandEnvironment } from '../../server/src/agent/command-exec.js';
+import { commandEnvironment, isCredentialName } from '../../server/src/agent/command-exec.js';
 import { CommandGate, commandLimits } from '../../server/src/agent/command-gate.js';
 import { runCommandTool } from '../../server/src/agent/tools/run-command.js';
 import { WorkspaceFiles } from '../../server/src/agent/workspace.js';
@@ -90,14 +90,15 @@ describe('run_command', () => {
   });
 
   it('reports a failing exit code as an error result', async () => {
-    await store.addCommandRule({ workspaceUri: uri, kind: 'allow', argv: ['node', '*'] });
+    // `node *` no longer allows -e (code under a wildcard); a rule that names -e itself does.
+    await store.addCommandRule({ workspaceUri: uri, kind: 'allow', argv: ['node', '-e', '*'] });
     const result = await run({ command: 'node -e "process.exit(3)"' }, gate());
     expect(result.isError).toBe(true);
     expect(result.output).toContain('exited with code 3');
   });
 
   it('caps output to its head and tail', async () => {
-    await store.addCommandRule({ workspaceUri: uri, kind: 'allow', argv: ['node', '*'] });
+    await store.addCommandRule({ workspaceUri: uri, kind: 'allow', argv: ['node', '-e', '*'] });
     const script = `node -e "console.log('HEAD'); console.log('x'.repeat(100000)); console.log('TAIL')"`;
     const result = await run({ command: script }, gate(undefined, { outputLimitBytes: 2000 }));
     expect(result.output).toContain('HEAD');
@@ -196,6 +197,126 @@ describe('run_command', () => {
     await run({ command: `echo hi > ${path.join(tmp, 'escaped.txt')}` }, gate(approver));
     expect(approver.asked[0]?.reason).toContain('outside the workspace');
     expect(existsSync(path.join(tmp, 'escaped.txt'))).toBe(false);
+  });
+
+  it('removes well-known credential variables, in any letter case, and keeps PWD and ordinary ones', async () => {
+    const credentials = ['PGPASSWORD', 'PGPASSFILE', 'MYSQL_PWD', 'REDIS_PASSWORD', 'REDISCLI_AUTH', 'AWS_SECRET_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SESSION_TOKEN', 'GITHUB_TOKEN', 'GH_TOKEN',
+      'NPM_TOKEN', 'NODE_AUTH_TOKEN', 'npm_config_//registry.npmjs.org/:_authToken', 'NPM_CONFIG__AUTH', 'DOCKER_PASSWORD', 'DOCKER_AUTH_CONFIG', 'SMTP_PASSWD', 'DB_PWD', 'GOOGLE_APPLICATION_CREDENTIALS', 'AZURE_CREDENTIALS',
+      'REGISTRY_AUTH', 'SESSION_COOKIE', 'SECRET_KEY_BASE', 'AZURE_CLIENT_SECRET', 'SSH_PRIVATE_KEY', 'GPG_PASSPHRASE', 'VAULT_TOKEN', 'HF_TOKEN', 'STRIPE_API_KEY', 'SENDGRID_APIKEY', 'NETRC', 'SSHPASS', 'GIT_ASKPASS', 'SSH_ASKPASS'];
+    const ordinary = ['PWD', 'OLDPWD', 'PATH', 'HOME', 'LANG', 'TERM', 'NODE_ENV', 'CI', 'TOKENIZERS_PARALLELISM', 'npm_config_cache', 'SHELL', 'USER', 'EDITOR'];
+    const variants = (name: string) => [name, name.toLowerCase(), name.toUpperCase(), name.replace(/[A-Za-z]/g, (c, i: number) => (i % 2 ? c.toLowerCase() : c.toUpperCase()))];
+    const env: NodeJS.ProcessEnv = {};
+    for (const name of credentials.flatMap(variants)) env[name] = 'hunter2-credential';
+    for (const name of ordinary) env[name] = `ordinary-${name}`;
+    // A URL with a user and password is a credential whatever the variable is called.
+    env.DATABASE_URL = 'postgres://app:hunter2-credential@db:5432/app';
+    env.SENTRY_DSN = 'https://hunter2-credential@o1.ingest.sentry.io/1';
+    env.HTTP_PROXY = 'http://proxy.example:3128';
+    const result = commandEnvironment(env, []);
+    expect(Object.values(result).filter((value) => value?.includes('hunter2'))).toEqual([]);
+    for (const name of ordinary) expect(result[name], name).toBe(`ordinary-${name}`);
+    expect(result.HTTP_PROXY).toBe('http://proxy.example:3128');
+    for (const name of ['PWD', 'OLDPWD']) expect(isCredentialName(name), name).toBe(false);
+
+    // And through a real process, not just the function.
+    await store.addCommandRule({ workspaceUri: uri, kind: 'allow', argv: ['env'] });
+    const output = (await run({ command: 'env' }, gate(undefined, {}, { ...env, PATH: process.env.PATH }))).output;
+    expect(output).toContain('ordinary-LANG');
+    expect(output).not.toContain('hunter2');
+  });
+
+  describe('symlinks into .git', () => {
+    beforeEach(async () => {
+      await mkdir(path.join(root, '.git', 'hooks'), { recursive: true });
+      await writeFile(path.join(root, '.git', 'config'), '[core]\n');
+      await mkdir(path.join(root, 'a'), { recursive: true });
+      await symlink('.git', path.join(root, 'gl'));
+      await symlink('../.git', path.join(root, 'a', 'b'));
+      await symlink('gl', path.join(root, 'l2')); // a link to a link
+      await symlink('.git/hooks', path.join(root, 'hk'));
+      await symlink(path.join(root, '.git'), path.join(root, 'abs')); // absolute target
+    });
+
+    const targets = ['gl/config', './gl/config', 'gl/../gl/config', 'gl//config', 'a/b/config', 'l2/config', 'hk/pre-commit', 'gl/hooks/post-checkout', 'abs/config', 'sub/../gl/config', 'l2/hooks/x', 'gl', 'a/b'];
+    const operators = ['>', '>>', '2>', '1>>', '>|', '&>', '<>'];
+
+    it(`asks before redirecting into .git through any of them (${targets.length * operators.length} variants), even under an allow rule`, async () => {
+      await store.addCommandRule({ workspaceUri: uri, kind: 'allow', argv: ['echo', '*'] });
+      const approver = scripted(...Array<ApprovalDecision>(targets.length * operators.length).fill('deny'));
+      for (const target of targets) {
+        for (const op of operators) {
+          const result = await run({ command: `echo '[core] fsmonitor = touch pwned' ${op} ${target}` }, gate(approver));
+          expect(result.output, `${op} ${target}`).toContain('The command was not run');
+        }
+      }
+      expect(approver.asked).toHaveLength(targets.length * operators.length);
+      for (const request of approver.asked) expect(request.reason).toMatch(/\.git|outside/);
+      expect(await readFile(path.join(root, '.git', 'config'), 'utf8')).toBe('[core]\n');
+      expect(existsSync(path.join(root, '.git', 'hooks', 'pre-commit'))).toBe(false);
+    });
+
+    it('refuses a working directory inside .git through a symlink, without asking', async () => {
+      const approver = scripted('allow-once');
+      for (const cwd of ['gl', 'gl/hooks', './gl', 'gl/.', 'a/b', 'a/b/hooks', 'l2', 'l2/hooks', 'hk', 'abs', 'sub/../gl', '.GIT', '.Git/hooks']) {
+        const result = await run({ command: 'touch pwned', cwd }, gate(approver));
+        expect(result.isError, cwd).toBe(true);
+        expect(result.output, cwd).toMatch(/\.git|does not exist/i);
+      }
+      expect(approver.asked).toHaveLength(0);
+      expect(existsSync(path.join(root, '.git', 'pwned'))).toBe(false);
+      expect(existsSync(path.join(root, '.git', 'hooks', 'pwned'))).toBe(false);
+    });
+
+    it('still runs in and redirects to ordinary directories (control)', async () => {
+      await store.addCommandRule({ workspaceUri: uri, kind: 'allow', argv: ['echo', '*'] });
+      await symlink('sub', path.join(root, 'linked-sub'));
+      const result = await run({ command: 'echo hi > out.txt', cwd: 'linked-sub' }, gate(scripted()));
+      expect(result.output).toContain('exited with code 0');
+      expect(await readFile(path.join(root, 'sub', 'out.txt'), 'utf8')).toBe('hi\n');
+    });
+  });
+
+  it('runs exactly the approved text: the parse and the shell agree, or it asks', async () => {
+    await store.addCommandRule({ workspaceUri: uri, kind: 'allow', argv: ['touch', '*'] });
+    const approver = scripted('deny', 'deny', 'deny');
+    for (const command of ['touch made#x', 'touch "a"#b', 'touch a b#c']) {
+      await run({ command }, gate(approver));
+    }
+    expect(approver.asked.map((request) => request.reason)).toEqual(approver.asked.map(() => expect.stringContaining('shell reads')));
+    expect(approver.asked).toHaveLength(3);
+    expect(existsSync(path.join(root, 'made#x'))).toBe(false);
+    expect(existsSync(path.join(root, 'made'))).toBe(false);
+  });
+
+  it('a deny rule stops the program however it is launched, without asking', async () => {
+    await store.addCommandRule({ workspaceUri: uri, kind: 'deny', argv: ['touch'] });
+    await store.addCommandRule({ workspaceUri: uri, kind: 'allow', argv: ['find', '*'] });
+    await store.addCommandRule({ workspaceUri: uri, kind: 'allow', argv: ['xargs', '*'] });
+    const approver = scripted('allow-once');
+    const launchers = ['find . -maxdepth 0 -exec touch pwned \\;', 'echo x | xargs touch pwned', 'env touch pwned', 'env -i /usr/bin/touch pwned', 'nice -n 5 touch pwned', 'timeout 5 touch pwned',
+      'sh -c "touch pwned"', "bash -c 'true && touch pwned'", 'find . -maxdepth 0 -exec sh -c "touch pwned" \\;', './touch pwned', 'command touch pwned', 'eval touch pwned'];
+    for (const command of launchers) {
+      const result = await run({ command }, gate(approver));
+      expect(result.output, command).toContain('denied by a rule');
+    }
+    expect(approver.asked).toHaveLength(0);
+    expect(existsSync(path.join(root, 'pwned'))).toBe(false);
+  });
+
+  it('a wildcard rule does not run smuggled options: find -exec, npm --script-shell', async () => {
+    await store.addCommandRule({ workspaceUri: uri, kind: 'allow', argv: ['find', '*'] });
+    await writeFile(path.join(root, 'package.json'), JSON.stringify({ scripts: { build: 'echo built' } }));
+    await store.addCommandRule({ workspaceUri: uri, kind: 'allow', argv: ['npm', 'run', '*'] });
+    const approver = scripted(...Array<ApprovalDecision>(6).fill('deny'));
+    for (const command of ['find . -maxdepth 0 -exec touch pwned ;', 'find . -maxdepth 0 -fprint pwned', 'find . -maxdepth 0 -execdir touch pwned +', 'npm run build --script-shell=./evil.sh', 'npm run build --node-options=--require=./evil.js', 'NPM_Config_Script_Shell=./evil.sh npm run build']) {
+      const result = await run({ command }, gate(approver));
+      expect(result.output, command).toContain('the user denied it');
+    }
+    expect(approver.asked).toHaveLength(6);
+    expect(existsSync(path.join(root, 'pwned'))).toBe(false);
+    // Control: the operand form still runs without asking.
+    expect((await run({ command: 'find . -maxdepth 0 -name ws' }, gate(approver))).output).toContain('exited with code 0');
+    expect(approver.asked).toHaveLength(6);
   });
 
   it('keeps the audit log append-only', async () => {

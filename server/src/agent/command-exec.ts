@@ -123,17 +123,35 @@ class HeadTail {
 
 /**
  * The environment commands get: the user's, minus anything that looks like a credential. Provider
- * keys named in config go first; then every *_API_KEY, *_TOKEN, *_SECRET, *_PASSWORD or
- * *_ACCESS_KEY variable, since a test script has no business with them and a malicious one
- * would exfiltrate them.
+ * keys named in config go first; then, since a test script has no business with them and a
+ * malicious one would exfiltrate them:
+ * - names ending in TOKEN, SECRET, PASSWORD, PASSWD, PASSPHRASE, CREDENTIAL(S), or in _API_KEY,
+ *   APIKEY, _ACCESS_KEY(_ID), _SECRET_KEY, _PRIVATE_KEY, _PWD, _AUTH, _COOKIE (any letter case:
+ *   `npm_config_//registry/:_authToken`, `PGPASSWORD`, `MYSQL_PWD`, `REDISCLI_AUTH`);
+ * - names with TOKEN, SECRET, PASSWORD or PASSWD as a whole `_`-separated part
+ *   (`AWS_SECRET_ACCESS_KEY`, `SECRET_KEY_BASE`);
+ * - well-known ones that fit no pattern (`PGPASSFILE`, `NETRC`, …);
+ * - any value holding a URL with credentials (`DATABASE_URL=postgres://user:pw@host`).
+ * `PWD` and `OLDPWD` are the working directory, not passwords, and stay.
  */
 export function commandEnvironment(env: NodeJS.ProcessEnv, providerKeyNames: string[]): NodeJS.ProcessEnv {
   const drop = new Set(['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', ...providerKeyNames]);
-  const credential = /(_API_KEY|_APIKEY|_TOKEN|_SECRET|_SECRET_KEY|_PASSWORD|_ACCESS_KEY|_ACCESS_KEY_ID)$/i;
   const result: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(env)) {
-    if (drop.has(name) || credential.test(name)) continue;
+    if (drop.has(name) || isCredentialName(name) || (value !== undefined && URL_WITH_CREDENTIALS.test(value))) continue;
     result[name] = value;
   }
   return result;
+}
+
+const CREDENTIAL_SUFFIX = /(TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIALS?|_API_KEY|APIKEY|_ACCESS_KEY|_ACCESS_KEY_ID|_SECRET_KEY|_PRIVATE_KEY|_PWD|_AUTH|_COOKIE)$/i;
+const CREDENTIAL_PART = /(^|_)(TOKEN|SECRET|PASSWORD|PASSWD)(_|$)/i;
+// The *_ASKPASS helpers hand out credentials to whoever runs them (an editor's git askpass).
+const CREDENTIAL_NAMES = new Set(['PGPASSFILE', 'NETRC', 'DOCKER_AUTH_CONFIG', 'KAGGLE_KEY', 'SSHPASS', 'GIT_ASKPASS', 'SSH_ASKPASS', 'SUDO_ASKPASS', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_WEB_IDENTITY_TOKEN_FILE']);
+/** scheme://user:password@host, or scheme://secret@host (Sentry DSNs, tokens as user names). */
+const URL_WITH_CREDENTIALS = /[a-z][a-z0-9+.-]*:\/\/[^\s/@:]+(:[^\s/@]*)?@/i;
+
+export function isCredentialName(name: string): boolean {
+  if (name === 'PWD' || name === 'OLDPWD') return false;
+  return CREDENTIAL_SUFFIX.test(name) || CREDENTIAL_PART.test(name) || CREDENTIAL_NAMES.has(name.toUpperCase());
 }

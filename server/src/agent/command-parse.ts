@@ -7,6 +7,8 @@
  * policy ask, never allow. A parse error is a hazard too (fail closed).
  */
 
+import { launches } from './command-programs.js';
+
 export interface Redirection {
   /** The operator as written: `>`, `>>`, `<`, `>&`, `<>`, `>|`, `<<`, … */
   op: string;
@@ -21,8 +23,13 @@ export interface SimpleCommand {
   argv: string[];
   /** `NAME=value` words before the command name. */
   assignments: Array<{ name: string; value: string }>;
+  /** Per argv word: it holds an unquoted glob character (`*`, `?`, `[`), so the shell expands it. */
+  globbed: boolean[];
   redirections: Redirection[];
-  /** Inside a command substitution (only ever reaches the policy as a deny candidate). */
+  /**
+   * Inside a command substitution, a compound construct or a shell command string (`sh -c …`,
+   * `find -exec sh -c …`): only ever reaches the policy as a deny candidate.
+   */
   nested: boolean;
 }
 
@@ -63,6 +70,13 @@ async function loadParser(): Promise<Parse> {
 const PLAIN = /^[A-Za-z0-9_\-+=.,:/@% \t]*$/;
 
 export async function parseCommand(source: string): Promise<ParsedCommand> {
+  return parseAt(source, 0);
+}
+
+/** How deep `sh -c "sh -c '…'"` is followed before it only asks. */
+const MAX_SHELL_DEPTH = 3;
+
+async function parseAt(source: string, depth: number): Promise<ParsedCommand> {
   const hazards = new Set<string>();
   // Look-alike letters (Cyrillic "а", full-width "ｓ"), zero-width and bidi characters make what the
   // user reads differ from what runs; control characters (CR, ESC) can hide text in a terminal.
@@ -85,13 +99,46 @@ export async function parseCommand(source: string): Promise<ParsedCommand> {
     return { ok: false, source, error: `it could not be parsed as a shell command (${firstLine(error)})` };
   }
   const commands: SimpleCommand[] = [];
-  walk(ast, source, false, commands, hazards);
+  const covered: Array<[number, number]> = [];
+  walk(ast, { source, covered }, false, commands, hazards);
   if (commands.length === 0) hazards.add('contains no command');
+  // What runs must be what was parsed: only when nothing else already asks, so the reason stays short.
+  if (hazards.size === 0) {
+    const skipped = skippedText(source, covered);
+    if (skipped !== undefined) hazards.add(`has text the parser did not read as the shell will (${JSON.stringify(skipped)})`);
+  }
   const needsShell = !PLAIN.test(source) || commands.length !== 1 || commands[0]!.assignments.length > 0;
+
+  // Environment prefixes: npm reads npm_config_* in any letter case, git reads XDG_CONFIG_HOME,
+  // node NODE_V8_COVERAGE… No list of names is complete, so a rule never allows any of them.
+  for (const command of commands) {
+    for (const { name } of command.assignments) if (command.argv.length > 0) hazards.add(`sets ${name} before the command (a rule never allows an environment prefix)`);
+  }
+  for (const command of [...commands]) {
+    const launched = launches(command.argv);
+    for (const name of launched.assignments) hazards.add(`sets ${name} through env (a rule never allows an environment prefix)`);
+    for (const text of launched.shellCode) {
+      hazards.add('runs a command string with a shell');
+      if (depth >= MAX_SHELL_DEPTH) {
+        hazards.add('nests shell command strings too deeply to check');
+        continue;
+      }
+      // Parsed like the top level so deny rules reach `sh -c "curl …"` and `find -exec sh -c …`.
+      const inner = await parseAt(text, depth + 1);
+      if (!inner.ok) hazards.add(`runs a shell command string that ${inner.error.replace(/^it /, '')}`);
+      else for (const nested of inner.commands) commands.push({ ...nested, nested: true });
+    }
+  }
   return { ok: true, source, commands, hazards: [...hazards], needsShell };
 }
 
-function walk(node: AstNode, source: string, nested: boolean, out: SimpleCommand[], hazards: Set<string>): void {
+interface Scan {
+  source: string;
+  /** Character ranges (inclusive) of the top-level words, operators and fd numbers the parser read. */
+  covered: Array<[number, number]>;
+}
+
+function walk(node: AstNode, source: Scan, nested: boolean, out: SimpleCommand[], hazards: Set<string>): void {
   switch (node.type) {
     case 'Script':
     case 'CompoundList':
@@ -117,13 +164,14 @@ function walk(node: AstNode, source: string, nested: boolean, out: SimpleCommand
   }
 }
 
-function simpleCommand(node: AstNode, source: string, nested: boolean, out: SimpleCommand[], hazards: Set<string>): SimpleCommand {
-  const command: SimpleCommand = { argv: [], assignments: [], redirections: [], nested };
+function simpleCommand(node: AstNode, source: Scan, nested: boolean, out: SimpleCommand[], hazards: Set<string>): SimpleCommand {
+  const command: SimpleCommand = { argv: [], assignments: [], redirections: [], globbed: [], nested };
   const words = [...((node.prefix as AstNode[] | undefined) ?? []), ...(node.name ? [node.name as AstNode] : []), ...((node.suffix as AstNode[] | undefined) ?? [])];
   for (const word of words) {
     if (word.type === 'Redirect') {
       const target = word.file as AstNode;
       inspectWord(target, source, nested, out, hazards);
+      if (!nested) for (const part of [word.op, word.numberIo] as Array<AstNode | undefined>) if (part?.loc) source.covered.push([part.loc.start.char, part.loc.end.char]);
       command.redirections.push({
         op: (word.op as AstNode).text ?? '?',
         target: target.text ?? '',
@@ -142,6 +190,7 @@ function simpleCommand(node: AstNode, source: string, nested: boolean, out: Simp
       command.assignments.push({ name: text.slice(0, equals), value: text.slice(equals + 1) });
     } else if (word.type === 'Word') {
       command.argv.push(word.text ?? '');
+      command.globbed.push(word.loc ? unquotedMagic(source.source.slice(word.loc.start.char, word.loc.end.char + 1)).glob : true);
     } else {
       hazards.add(`contains an unexpected ${word.type} element`);
     }
@@ -150,11 +199,12 @@ function simpleCommand(node: AstNode, source: string, nested: boolean, out: Simp
 }
 
 /** Expansions and the unquoted shell magic the parser leaves in `text`. */
-function inspectWord(word: AstNode, source: string, nested: boolean, out: SimpleCommand[], hazards: Set<string>): void {
+function inspectWord(word: AstNode, scan: Scan, nested: boolean, out: SimpleCommand[], hazards: Set<string>): void {
+  const source = scan.source;
   for (const expansion of word.expansion ?? []) {
     if (expansion.type === 'CommandExpansion') {
       hazards.add('uses command or process substitution');
-      if (expansion.commandAST) walk(expansion.commandAST, source, true, out, hazards);
+      if (expansion.commandAST) walk(expansion.commandAST, scan, true, out, hazards);
     } else if (expansion.type === 'ArithmeticExpansion') {
       hazards.add('uses arithmetic expansion');
     } else {
@@ -165,6 +215,13 @@ function inspectWord(word: AstNode, source: string, nested: boolean, out: Simple
   if (raw === undefined) {
     hazards.add('could not be checked word by word');
     return;
+  }
+  if (!nested && (word.expansion ?? []).length === 0) {
+    scan.covered.push([word.loc!.start.char, word.loc!.end.char]);
+    // bash-parser ends `test#x` at the `#` (the shell does not: `#` starts a comment only at the
+    // start of a word) and has other blind spots; re-derive the word from its text and compare.
+    const value = shellWordValue(raw);
+    if (value !== word.text) hazards.add(`has a word the parser read as ${JSON.stringify(word.text ?? '')} but the shell reads as ${value === undefined ? 'something else' : JSON.stringify(value)}`);
   }
   const magic = unquotedMagic(raw);
   if (magic.brace) hazards.add('uses brace expansion');
@@ -177,11 +234,13 @@ interface Magic {
   brace: boolean;
   tilde: boolean;
   dollar: boolean;
+  /** An unquoted `*`, `?` or `[`: the shell expands the word into file names. */
+  glob: boolean;
 }
 
 /** Scans a raw word honouring quotes and backslashes for characters the shell would expand. */
 export function unquotedMagic(raw: string): Magic {
-  const magic: Magic = { brace: false, tilde: false, dollar: false };
+  const magic: Magic = { brace: false, tilde: false, dollar: false, glob: false };
   let quote: '"' | "'" | undefined;
   for (let index = 0; index < raw.length; index++) {
     const char = raw[index]!;
@@ -200,12 +259,13 @@ export function unquotedMagic(raw: string): Magic {
     }
     if (char === '"' || char === "'") quote = char;
     else if (char === '{' || char === '}') magic.brace = true;
+    else if (char === '*' || char === '?' || char === '[') magic.glob = true;
     else if (char === '~' && (index === 0 || raw[index - 1] === '=' || raw[index - 1] === ':')) magic.tilde = true;
   }
   return magic;
 }
 
-function collectNested(node: unknown, source: string, out: SimpleCommand[], hazards: Set<string>): void {
+function collectNested(node: unknown, source: Scan, out: SimpleCommand[], hazards: Set<string>): void {
   if (Array.isArray(node)) {
     for (const item of node) collectNested(item, source, out, hazards);
     return;
@@ -228,4 +288,65 @@ function firstLine(error: unknown): string {
 /** Globbing characters in a word (after quote removal: a quoted `*` counts too, which errs toward asking). */
 export function hasGlob(word: string): boolean {
   return /[*?[\]]/.test(word);
+}
+
+/**
+ * A word's value as /bin/sh derives it from the raw text (quote removal, backslashes, line
+ * continuations), or undefined when the text is not one plain word (unquoted blanks or operators,
+ * an unterminated quote). Expansions are not handled: words with them are hazards anyway.
+ */
+export function shellWordValue(raw: string): string | undefined {
+  let out = '';
+  let quote: '"' | "'" | undefined;
+  for (let index = 0; index < raw.length; index++) {
+    const char = raw[index]!;
+    if (quote === "'") {
+      if (char === "'") quote = undefined;
+      else out += char;
+      continue;
+    }
+    if (char === '\\') {
+      const next = raw[index + 1];
+      if (next === undefined) return undefined;
+      index++;
+      if (next === '\n') continue;
+      // Inside double quotes a backslash only escapes $ ` " \ and newline.
+      out += quote === '"' && !'$`"\\'.includes(next) ? `\\${next}` : next;
+      continue;
+    }
+    if (quote === '"') {
+      if (char === '"') quote = undefined;
+      else out += char;
+      continue;
+    }
+    if (char === '"' || char === "'") quote = char;
+    else if (/[\s;&|<>()]/.test(char)) return undefined;
+    else out += char;
+  }
+  return quote === undefined ? out : undefined;
+}
+
+/**
+ * The first text of `source` outside every range the parser read that the shell would not
+ * ignore: blanks, operators, `!`, line continuations and comments (a `#` starting a word) are
+ * fine; anything else means the parse and the shell disagree.
+ */
+function skippedText(source: string, covered: Array<[number, number]>): string | undefined {
+  const read = new Uint8Array(source.length);
+  for (const [start, end] of covered) read.fill(1, start, end + 1);
+  for (let index = 0; index < source.length; index++) {
+    if (read[index]) continue;
+    const char = source[index]!;
+    if (/[ \t\n;&|()<>!]/.test(char)) continue;
+    if (char === '\\' && source[index + 1] === '\n') {
+      index++;
+      continue;
+    }
+    if (char === '#' && (index === 0 || (!read[index - 1] && /[ \t\n;&|()<>]/.test(source[index - 1]!)))) {
+      while (index < source.length && source[index] !== '\n') index++;
+      continue;
+    }
+    return source.slice(index, index + 20);
+  }
+  return undefined;
 }

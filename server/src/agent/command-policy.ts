@@ -1,14 +1,22 @@
 import path from 'node:path';
+import { wildcardHazard } from './command-options.js';
 import { hasGlob, type ParsedCommand, type SimpleCommand } from './command-parse.js';
+import { launches, readsProgramFromStdin } from './command-programs.js';
 
 /**
  * The command policy: rules match the *parsed* command, one simple command at a time, never a
  * string prefix, so `npm test && curl … | sh` is not allowed by an `npm test` rule.
  *
- * - any simple command (including ones inside substitutions) matching a deny rule ⇒ deny;
- * - a hazard (substitution, heredoc, background, sudo, PATH/LD_* prefix, redirect outside the
- *   workspace, look-alike characters, parse failure…) ⇒ ask, whatever the allow rules say;
- * - every simple command matching an allow rule ⇒ allow;
+ * - any program a command runs matching a deny rule ⇒ deny: the simple commands, those inside
+ *   substitutions and `sh -c "…"` strings, and the programs they launch (`env curl`, `xargs curl`,
+ *   `find -exec curl`, `timeout 5 curl`, `npx curl`; see command-programs.ts); a denied name in
+ *   code handed to an interpreter (`node -e`, `python -c`, an awk or sed program) too;
+ * - a hazard (substitution, heredoc, background, sudo, any `NAME=value` prefix, `env NAME=value`,
+ *   a shell command string, redirect outside the workspace or into .git, look-alike characters,
+ *   text the parser and the shell read differently, parse failure…) ⇒ ask, whatever the allow
+ *   rules say;
+ * - every simple command matching an allow rule ⇒ allow, where the words an allow rule's
+ *   trailing `*` matched hold only operands and harmless options (command-options.ts);
  * - otherwise ⇒ ask.
  */
 
@@ -36,9 +44,6 @@ export interface PolicyContext {
 /** Programs that change who runs the rest: always ask, even under an allow rule for them. */
 const PRIVILEGE = new Set(['sudo', 'doas', 'su', 'pkexec', 'run0', 'runas', 'sudoedit']);
 
-/** Environment names that change which program runs or what it loads. */
-const DANGEROUS_ENV = /^(PATH|IFS|ENV|BASH_ENV|SHELLOPTS|BASHOPTS|PS4|PROMPT_COMMAND|HOME|ZDOTDIR|CDPATH|NODE_OPTIONS|NODE_PATH|PYTHONPATH|PYTHONSTARTUP|PYTHONHOME|PERL5OPT|PERL5LIB|RUBYOPT|RUBYLIB|LD_.*|DYLD_.*|GIT_.*|npm_config_.*|NPM_CONFIG_.*|GCONV_PATH)$/;
-
 /** Targets of output redirection that write nowhere in particular. */
 const HARMLESS_DEVICES = new Set(['/dev/null', '/dev/stdout', '/dev/stderr', '/dev/tty']);
 
@@ -47,16 +52,31 @@ export function evaluateCommand(parsed: ParsedCommand, rules: readonly CommandRu
   const denies = rules.filter((rule) => rule.kind === 'deny');
   const allows = rules.filter((rule) => rule.kind === 'allow');
   for (const command of parsed.commands) {
-    const rule = denies.find((candidate) => matchesDeny(candidate.argv, command.argv));
-    if (rule) return { verdict: 'deny', rule, reason: `\`${rule.argv.join(' ')}\` is denied by this workspace's command policy` };
+    const launched = launches(command.argv);
+    for (const program of launched.programs) {
+      const rule = denies.find((candidate) => matchesDeny(candidate.argv, program.argv));
+      if (rule) return { verdict: 'deny', rule, reason: `\`${rule.argv.join(' ')}\` is denied by this workspace's command policy` };
+    }
+    // `echo curl x | sh`: what a shell reads from stdin is code, and it came from these words.
+    const stdinCode = parsed.commands.some((other) => readsProgramFromStdin(other.argv)) ? parsed.commands.flatMap((other) => other.argv) : [];
+    for (const code of [...launched.code, ...stdinCode]) {
+      const rule = denies.find((candidate) => candidate.argv[0] !== undefined && mentionsProgram(code, candidate.argv[0]));
+      if (rule) return { verdict: 'deny', rule, reason: `\`${rule.argv[0]}\` is denied by this workspace's command policy and named in code the command runs` };
+    }
   }
   const reasons = [...parsed.hazards];
   for (const command of parsed.commands) reasons.push(...commandHazards(command, context));
   if (reasons.length > 0) return { verdict: 'ask', reason: `the command ${unique(reasons).join('; ')}` };
   for (const command of parsed.commands) {
-    if (!allows.some((rule) => matchesAllow(rule.argv, command.argv))) {
-      return { verdict: 'ask', reason: `no allow rule matches \`${command.argv.join(' ')}\`` };
+    let refusal: string | undefined = `no allow rule matches \`${command.argv.join(' ')}\``;
+    for (const rule of allows) {
+      if (!matchesAllow(rule.argv, command.argv)) continue;
+      const wildcard = rule.argv[rule.argv.length - 1] === '*';
+      refusal = wildcard ? wildcardHazard(command.argv, rule.argv.length - 1, command.globbed) : undefined;
+      if (refusal === undefined) break;
+      refusal = `the command ${refusal} (rule \`${rule.argv.join(' ')}\`)`;
     }
+    if (refusal !== undefined) return { verdict: 'ask', reason: refusal };
   }
   return { verdict: 'allow' };
 }
@@ -75,9 +95,9 @@ function commandHazards(command: SimpleCommand, context: PolicyContext): string[
   const reasons: string[] = [];
   if (command.argv.length === 0) reasons.push('only sets variables');
   if (command.argv.some((word) => PRIVILEGE.has(path.basename(word)))) reasons.push(`runs ${command.argv.find((word) => PRIVILEGE.has(path.basename(word)))} (privilege change)`);
-  for (const { name } of command.assignments) {
-    if (DANGEROUS_ENV.test(name)) reasons.push(`sets ${name}, which changes what runs`);
-  }
+  // Any prefix asks (command-parse.ts says so as a hazard too): no list of dangerous names is
+  // complete (npm_config_* in any letter case, XDG_CONFIG_HOME, NODE_V8_COVERAGE, PREFIX…).
+  if (command.argv.length > 0) for (const { name } of command.assignments) reasons.push(`sets ${name} before the command (a rule never allows an environment prefix)`);
   for (const redirection of command.redirections) {
     const refusal = redirectionHazard(redirection.op, redirection.target, context);
     if (refusal) reasons.push(refusal);
@@ -105,13 +125,28 @@ export function matchesAllow(ruleArgv: readonly string[], argv: readonly string[
 }
 
 /**
- * Deny rules are read generously: the program is compared by its base name (a deny of `curl` also
- * catches `/usr/bin/curl`), and the remaining words as a prefix.
+ * Deny rules are read generously: the program is compared by its base name, in any letter case
+ * (a deny of `curl` also catches `/usr/bin/curl`, `./curl` and `CURL` on a case-insensitive file
+ * system), and the rule's further words must appear in the argv in order, not necessarily next to
+ * each other (`deny git push` catches `git -C . push`).
  */
 export function matchesDeny(ruleArgv: readonly string[], argv: readonly string[]): boolean {
   const literal = ruleArgv[ruleArgv.length - 1] === '*' ? ruleArgv.slice(0, -1) : ruleArgv;
-  if (literal.length === 0 || argv.length < literal.length) return false;
-  return literal.every((word, index) => (index === 0 ? path.basename(argv[0]!) === path.basename(word) : argv[index] === word));
+  if (literal.length === 0 || argv.length === 0) return false;
+  if (path.basename(argv[0]!).toLowerCase() !== path.basename(literal[0]!).toLowerCase()) return false;
+  let at = 1;
+  for (const word of literal.slice(1)) {
+    while (at < argv.length && argv[at] !== word) at++;
+    if (at >= argv.length) return false;
+    at++;
+  }
+  return true;
+}
+
+/** Whether code for an interpreter names a program as a word (`system("curl x")`, `'/usr/bin/curl'`). */
+export function mentionsProgram(code: string, program: string): boolean {
+  const name = path.basename(program).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(^|[^A-Za-z0-9_.-])${name}(?![A-Za-z0-9_-])`, 'i').test(code);
 }
 
 /** Parses `npm test *`-style rule text from the CLI into words (whitespace-separated, no quoting). */

@@ -48,12 +48,19 @@ export const runCommandTool = defineTool({
   },
 });
 
-/** The working directory must be an existing directory inside the workspace and outside .git. */
+/**
+ * The working directory must be an existing directory inside the workspace and outside .git, as
+ * written and once symlinks are followed (`gl -> .git`, then `cwd: "gl"` would run inside .git).
+ */
 function resolveDirectory(workspace: WorkspaceFiles, input: string): string | { error: string } {
   const resolved = workspace.resolve(input);
   if (!resolved.ok) return { error: resolved.error };
-  const refusal = gitDirectoryRefusal(resolved.relativePath);
-  if (refusal !== undefined) return { error: `${resolved.relativePath} is inside a .git directory; commands do not run there.` };
+  for (const relative of [resolved.relativePath, resolved.realRelativePath]) {
+    if (gitDirectoryRefusal(relative) !== undefined) {
+      const through = relative === resolved.relativePath ? '' : ` (${resolved.relativePath} leads there through a symbolic link)`;
+      return { error: `${relative} is inside a .git directory${through}; commands do not run there.` };
+    }
+  }
   try {
     if (!statSync(resolved.absolutePath).isDirectory()) return { error: `cwd ${input} is not a directory.` };
   } catch {
@@ -62,10 +69,13 @@ function resolveDirectory(workspace: WorkspaceFiles, input: string): string | { 
   return resolved.absolutePath;
 }
 
+/** A redirection must stay in the workspace and out of .git, also through symlinks (`>> gl/config`). */
 function redirectRefusal(workspace: WorkspaceFiles, target: string, cwd: string): string | undefined {
   const resolved = workspace.resolve(path.resolve(cwd, target));
   if (!resolved.ok) return `redirects to ${target}, which is outside the workspace`;
-  if (gitDirectoryRefusal(resolved.relativePath) !== undefined) return `redirects into ${resolved.relativePath} (git's internal files)`;
+  for (const relative of [resolved.relativePath, resolved.realRelativePath]) {
+    if (gitDirectoryRefusal(relative) !== undefined) return `redirects into ${relative} (git's internal files)${relative === resolved.relativePath ? '' : ` through the symbolic link ${resolved.relativePath}`}`;
+  }
   return undefined;
 }
 
