@@ -70,8 +70,8 @@ describe('shadow workspaces for CLI agents', () => {
     rmSync(join(shadow.path, 'kept.txt'));
     const { changes, skipped } = await shadow.changes();
     expect(changes).toEqual([
-      { absolutePath: unsaved.path, relativePath: 'src/a.ts', base: { text: unsaved.text, version: 7 }, text: 'export const a = 3;\n' },
-      { absolutePath: join(root, 'src', 'b.ts'), relativePath: 'src/b.ts', base: null, text: 'export const b = "β";\n' },
+      { absolutePath: unsaved.path, relativePath: 'src/a.ts', base: { text: unsaved.text, version: 7 }, text: 'export const a = 3;\n', root, realPath: unsaved.path },
+      { absolutePath: join(root, 'src', 'b.ts'), relativePath: 'src/b.ts', base: null, text: 'export const b = "β";\n', root, realPath: join(root, 'src', 'b.ts') },
     ]);
     expect(skipped).toEqual([{ relativePath: 'kept.txt', reason: expect.stringContaining('deleted') }]);
     expect(snapshotTree(root)).toEqual(before);
@@ -98,7 +98,7 @@ describe('shadow workspaces for CLI agents', () => {
     expect(existsSync(join(shadow.path, 'node_modules'))).toBe(false);
     writeFileSync(join(shadow.path, 'main.py'), 'print(2)\n');
     const { changes } = await shadow.changes();
-    expect(changes).toEqual([{ absolutePath: join(root, 'main.py'), relativePath: 'main.py', base: { text: 'print(1)\n', version: null }, text: 'print(2)\n' }]);
+    expect(changes).toEqual([{ absolutePath: join(root, 'main.py'), relativePath: 'main.py', base: { text: 'print(1)\n', version: null }, text: 'print(2)\n', root, realPath: join(root, 'main.py') }]);
     await shadow.dispose();
     expect(existsSync(join(base, 'plain', '.git'))).toBe(false);
   });

@@ -119,7 +119,8 @@ describe('edit_file', () => {
     expect((await run('edit_file', { path: 'a.ts', old_string: 'disk', new_string: 'x' })).isError).toBe(true);
     await run('edit_file', { path: 'a.ts', old_string: 'unsaved', new_string: 'edited' });
     expect(workspace.overlay.changes()).toEqual([
-      { absolutePath: path.join(root, 'a.ts'), relativePath: 'a.ts', base: { text: 'unsaved\n', version: 12 }, text: 'edited\n' },
+      // Where the path led when staged: applying refuses if it leads elsewhere by then.
+      { absolutePath: path.join(root, 'a.ts'), relativePath: 'a.ts', base: { text: 'unsaved\n', version: 12 }, text: 'edited\n', root, realPath: path.join(root, 'a.ts') },
     ]);
   });
 
@@ -146,7 +147,7 @@ describe('write_file', () => {
     });
     expect((await run('read_file', { path: 'src/new/mod.ts' })).output).toBe('   1\texport {};');
     expect(workspace.overlay.changes()).toEqual([
-      { absolutePath: path.join(root, 'src/new/mod.ts'), relativePath: 'src/new/mod.ts', base: null, text: 'export {};\n' },
+      { absolutePath: path.join(root, 'src/new/mod.ts'), relativePath: 'src/new/mod.ts', base: null, text: 'export {};\n', root, realPath: path.join(root, 'src/new/mod.ts') },
     ]);
     expect(await readdir(root)).toEqual([]);
   });

@@ -121,7 +121,8 @@ describe('paths inside the workspace', () => {
     workspace = new WorkspaceFiles([root, second], { get: () => undefined });
 
     const found = workspace.resolve('src/only-here.ts');
-    expect(found).toEqual({ ok: true, absolutePath: path.join(second, 'src', 'only-here.ts'), relativePath: 'lib/src/only-here.ts', root: second });
+    const real = path.join(second, 'src', 'only-here.ts');
+    expect(found).toEqual({ ok: true, absolutePath: real, relativePath: 'lib/src/only-here.ts', root: second, realPath: real, realRelativePath: 'lib/src/only-here.ts' });
     expect(workspace.resolve('lib/src/only-here.ts')).toEqual(found);
     expect(workspace.resolve('new.ts')).toMatchObject({ ok: true, absolutePath: path.join(root, 'new.ts'), relativePath: 'new.ts' });
     expect((await run('read_file', { path: 'lib/src/only-here.ts' })).output).toBe('   1\tsecond root');

@@ -1,73 +1,79 @@
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { checkApplyPaths, readWithoutFollowing, sameTargets, writeFilesInside, type DiskWrite } from './apply-guard.js';
 import type { Agent } from './agent.js';
 import { prepareApplication, type CurrentText, type Proposal } from './proposal.js';
+import type { SensitiveFiles } from './secrets.js';
 
 export type ApplyOutcome = { ok: true; files: string[] } | { ok: false; reason: string };
 
 /** Where a front-end without an editor buffer model reads and writes files. */
 export interface FileAccess {
   read(absolutePath: string): Promise<CurrentText | undefined>;
-  /** Writes every file or, as far as it can, none. */
-  write(files: Array<{ absolutePath: string; text: string; create: boolean }>): Promise<void>;
+  /**
+   * Writes every file or, as far as it can, none. Paths are already resolved through symlinks and
+   * checked; `root` (when set) is the workspace folder no directory below which may be a link.
+   */
+  write(files: DiskWrite[]): Promise<void>;
 }
 
 /**
- * The disk: write every file to a temporary sibling, then rename them all into place, so a crash
- * never leaves a half-written file.
+ * The disk: never through a final symlink when reading, and through temporary siblings renamed
+ * into place, with no link between the root and the file, when writing (agent/apply-guard.ts).
  */
 export const diskAccess: FileAccess = {
   async read(absolutePath) {
-    try {
-      return { text: readFileSync(absolutePath, 'utf8'), version: null };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
+    const text = readWithoutFollowing(absolutePath);
+    return text === undefined ? undefined : { text, version: null };
   },
   async write(files) {
-    const staged: Array<{ temporary: string; target: string }> = [];
-    try {
-      for (const file of files) {
-        mkdirSync(dirname(file.absolutePath), { recursive: true });
-        const temporary = join(dirname(file.absolutePath), `.${basename(file.absolutePath)}.codebench-${randomBytes(4).toString('hex')}`);
-        const mode = file.create ? 0o644 : statSync(file.absolutePath).mode & 0o7777;
-        writeFileSync(temporary, file.text, { mode });
-        staged.push({ temporary, target: file.absolutePath });
-      }
-      for (const { temporary, target } of staged) renameSync(temporary, target);
-    } catch (error) {
-      for (const { temporary } of staged) {
-        try {
-          unlinkSync(temporary);
-        } catch {
-          // Already renamed or never written.
-        }
-      }
-      throw error;
-    }
+    writeFilesInside(files);
   },
 };
 
 /**
- * Accepting a proposal without an LSP editor (terminal, ACP): rebase onto what the files hold now
- * (an editor may have saved meanwhile), write, and record the fate.
+ * Accepting a proposal without an LSP editor (terminal, ACP): check every path against the
+ * boundary again (the tree may have changed since the agent staged it), rebase onto what the files
+ * hold now (an editor may have saved meanwhile), write, and record the fate. Any refusal or
+ * conflict applies nothing. `sensitive` is the run's policy; the built-in one when absent.
  */
-export async function applyProposal(agent: Agent, proposal: Proposal, access: FileAccess = diskAccess): Promise<ApplyOutcome> {
-  const current = new Map<string, CurrentText | undefined>();
-  for (const file of proposal.files) current.set(file.absolutePath, await access.read(file.absolutePath));
-  const prepared = prepareApplication(proposal, (path) => current.get(path));
-  if (!prepared.ok) {
-    await agent.proposals.settle(proposal.id, 'conflict', prepared.conflict);
-    return { ok: false, reason: prepared.conflict };
-  }
-  try {
-    await access.write(prepared.files.map((file) => ({ absolutePath: file.absolutePath, text: file.resultText, create: file.create })));
-  } catch (error) {
-    const reason = `could not write: ${(error as Error).message}`;
+export async function applyProposal(
+  agent: Agent,
+  proposal: Proposal,
+  access: FileAccess = diskAccess,
+  options: { sensitive?: SensitiveFiles } = {},
+): Promise<ApplyOutcome> {
+  const refuse = async (reason: string): Promise<ApplyOutcome> => {
     await agent.proposals.settle(proposal.id, 'conflict', reason);
     return { ok: false, reason };
+  };
+  const checked = checkApplyPaths(proposal.files, options.sensitive);
+  if (!checked.ok) return refuse(checked.reason);
+
+  const current = new Map<string, CurrentText | undefined>();
+  for (const file of proposal.files) {
+    try {
+      current.set(file.absolutePath, await access.read(checked.targets.get(file.absolutePath)!.realPath));
+    } catch (error) {
+      return refuse(`could not read ${file.relativePath}: ${(error as Error).message}`);
+    }
+  }
+  const prepared = prepareApplication(proposal, (path) => current.get(path));
+  if (!prepared.ok) return refuse(prepared.conflict);
+
+  // Once more right before writing: reading may have taken a while (ACP asks the editor).
+  const again = checkApplyPaths(proposal.files, options.sensitive);
+  if (!again.ok) return refuse(again.reason);
+  const moved = sameTargets(checked.targets, again.targets);
+  if (moved !== undefined) return refuse(`refused ${proposal.files.find((file) => file.absolutePath === moved)?.relativePath ?? moved}: it changed while being applied`);
+
+  try {
+    await access.write(
+      prepared.files.map((file) => {
+        const target = again.targets.get(file.absolutePath)!;
+        return { absolutePath: target.realPath, root: target.root, text: file.resultText, create: file.create };
+      }),
+    );
+  } catch (error) {
+    return refuse(`could not write: ${(error as Error).message}`);
   }
   await agent.proposals.settle(proposal.id, 'applied');
   return { ok: true, files: prepared.files.map((file) => file.relativePath) };

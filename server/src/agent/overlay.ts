@@ -20,12 +20,25 @@ export interface StagedChange {
   /** null = the file did not exist when the run first looked at it. */
   base: FileSnapshot | null;
   text: string;
+  /**
+   * The workspace root the path belongs to and what it named (symlinks followed) when it was
+   * staged; applying re-resolves the path and refuses when it names something else by then.
+   */
+  root?: string;
+  realPath?: string;
+}
+
+/** Where a staged path led when it was checked (see `StagedChange`). */
+export interface StagedTarget {
+  root: string;
+  realPath: string;
 }
 
 interface Entry {
   relativePath: string;
   base: FileSnapshot | null;
   staged: string | undefined;
+  target?: StagedTarget;
 }
 
 export class Overlay {
@@ -70,12 +83,13 @@ export class Overlay {
    * Stages new text. The base must have been recorded first (read the file, or record it as
    * missing), otherwise there would be nothing to review the change against.
    */
-  stage(absolutePath: string, text: string): void {
+  stage(absolutePath: string, text: string, target?: StagedTarget): void {
     const entry = this.#entries.get(absolutePath);
     if (entry === undefined) {
       throw new Error(`Overlay.stage: no base recorded for ${absolutePath}; read it first`);
     }
     entry.staged = text;
+    if (target !== undefined) entry.target = { ...target };
   }
 
   /** True for files this run created (did not exist at first read, now staged). */
@@ -109,6 +123,7 @@ export class Overlay {
         relativePath: entry.relativePath,
         base: entry.base === null ? null : { ...entry.base },
         text: entry.staged,
+        ...(entry.target ? { root: entry.target.root, realPath: entry.target.realPath } : {}),
       });
     }
     return result.sort((a, b) => compare(a.absolutePath, b.absolutePath));

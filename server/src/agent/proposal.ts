@@ -11,6 +11,9 @@ export interface ProposalFile {
   /** What the agent started from; null for a file the agent created. */
   base: FileSnapshot | null;
   proposedText: string;
+  /** The root the path belongs to and what it named when staged (see `StagedChange`). */
+  root?: string;
+  realPath?: string;
 }
 
 export interface Proposal {
@@ -88,6 +91,8 @@ export function proposalFilesFromChanges(changes: StagedChange[]): ProposalFile[
     relativePath: change.relativePath,
     base: change.base,
     proposedText: change.text,
+    ...(change.root !== undefined ? { root: change.root } : {}),
+    ...(change.realPath !== undefined ? { realPath: change.realPath } : {}),
   }));
 }
 
@@ -168,7 +173,10 @@ export function withoutHunks(proposal: Proposal, files: PreparedFile[], rejected
       remaining.delete(file.absolutePath);
       continue;
     }
+    const original = remaining.get(file.absolutePath);
     remaining.set(file.absolutePath, {
+      ...(original?.root !== undefined ? { root: original.root } : {}),
+      ...(original?.realPath !== undefined ? { realPath: original.realPath } : {}),
       absolutePath: file.absolutePath,
       relativePath: file.relativePath,
       base: file.create ? null : { text: file.currentText, version: file.version },

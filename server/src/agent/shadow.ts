@@ -5,6 +5,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { execa } from 'execa';
 import type { StagedChange } from './overlay.js';
 import { SensitiveFiles } from './secrets.js';
+import { gitDirectoryRefusal } from './tools/define.js';
 import { walkFiles } from './tools/walk.js';
 import { isInside, WorkspaceFiles, type OpenDocuments } from './workspace.js';
 
@@ -64,8 +65,7 @@ export class ShadowWorkspace {
     await mkdir(options.shadowsDirectory, { recursive: true, mode: 0o700 });
     const top = await gitTopLevel(options.root);
     const sensitive = options.sensitive ?? new SensitiveFiles();
-    // Paths are matched relative to the user's root, as the tools see them.
-    const isProtected = (absolutePath: string) => isInside(options.root, absolutePath) && sensitive.isProtected(relative(options.root, absolutePath));
+    const isProtected = excluder(options.root, top, sensitive);
     try {
       let path: string;
       if (top) {
@@ -74,10 +74,13 @@ export class ShadowWorkspace {
         await overlayUncommitted(top, directory, (file) => isProtected(join(top, file)), options.signal);
         // A committed .env is checked out with HEAD: take it out before the starting snapshot.
         await removeProtected(top, directory, (file) => isProtected(join(top, file)), options.signal);
+        // Committed links are checked out as links: one to ~/.ssh or to the user's own tree would
+        // hand the CLI agent what the copy exists to keep from it.
+        await removeEscapingLinks(top, directory, (file) => isProtected(join(top, file)), options.signal);
       } else {
         await mkdir(directory, { recursive: true, mode: 0o700 });
         path = directory;
-        await copyWorkspace(options.root, path, sensitive, options.signal);
+        await copyWorkspace(options.root, path, isProtected, options.signal);
         await git(path, ['init', '--quiet'], options.signal);
       }
       for (const open of options.documents.paths?.() ?? []) {
@@ -119,10 +122,11 @@ export class ShadowWorkspace {
         continue;
       }
       const escape = await this.escapeReason(shadowFile, relativePath);
-      if (escape !== undefined) {
-        skipped.push({ relativePath, reason: escape });
+      if ('reason' in escape) {
+        skipped.push({ relativePath, reason: escape.reason });
         continue;
       }
+      const where = { root: this.root, realPath: escape.realPath };
       const bytes = await readFile(shadowFile);
       if (bytes.includes(0)) {
         skipped.push({ relativePath, reason: 'binary content is not proposed' });
@@ -130,11 +134,11 @@ export class ShadowWorkspace {
       }
       const text = bytes.toString('utf8');
       if (status === 'A') {
-        changes.push({ absolutePath, relativePath, base: null, text });
+        changes.push({ absolutePath, relativePath, base: null, text, ...where });
         continue;
       }
       const base = await readBlob(this.directory, this.startTree, repositoryPath);
-      changes.push({ absolutePath, relativePath, base: { text: base, version: this.documents.get(absolutePath)?.version ?? null }, text });
+      changes.push({ absolutePath, relativePath, base: { text: base, version: this.documents.get(absolutePath)?.version ?? null }, text, ...where });
     }
     changes.sort((a, b) => a.relativePath.localeCompare(b.relativePath));
     return { changes, skipped };
@@ -144,14 +148,18 @@ export class ShadowWorkspace {
    * A CLI agent can create anything in its copy: a symlink to ~/.ssh, a file under .git, a name
    * that resolves outside the user's root through the user's own symlinks. None is proposed.
    */
-  private async escapeReason(shadowFile: string, relativePath: string): Promise<string | undefined> {
+  private async escapeReason(shadowFile: string, relativePath: string): Promise<{ reason: string } | { realPath: string }> {
     const info = await lstat(shadowFile).catch(() => undefined);
-    if (!info?.isFile()) return 'symbolic links and special files are not proposed';
-    if (relativePath.split('/').some((segment) => segment === '..' || segment.toLowerCase() === '.git')) return 'it is outside the workspace or inside .git';
-    const target = new WorkspaceFiles([this.root], { get: () => undefined }).resolve(relativePath);
-    if (!target.ok) return target.error;
-    if (target.absolutePath !== join(this.root, relativePath)) return 'it resolves outside the workspace';
-    return undefined;
+    if (!info?.isFile()) return { reason: 'symbolic links and special files are not proposed' };
+    if (relativePath.split('/').some((segment) => segment === '..')) return { reason: 'it is outside the workspace' };
+    // Judged in the user's tree, where the change would land: their links count, not the copy's.
+    const workspace = new WorkspaceFiles([this.root], { get: () => undefined }, undefined, this.sensitive);
+    const target = workspace.resolve(relativePath);
+    if (!target.ok) return { reason: target.error };
+    if (target.absolutePath !== join(this.root, relativePath)) return { reason: 'it resolves outside the workspace' };
+    const refusal = gitDirectoryRefusal(target.relativePath, target.realRelativePath) ?? workspace.protectedReason(target.absolutePath) ?? workspace.writeRefusal(target.realPath);
+    if (refusal !== undefined) return { reason: refusal };
+    return { realPath: target.realPath };
   }
 
   async dispose(): Promise<void> {
@@ -189,10 +197,42 @@ async function removeProtected(top: string, shadow: string, isProtected: (path: 
   for (const path of tracked) if (isProtected(path)) await rm(join(shadow, path), { force: true });
 }
 
-async function copyWorkspace(root: string, target: string, sensitive: SensitiveFiles, signal?: AbortSignal): Promise<void> {
-  const workspace = new WorkspaceFiles([root], { get: () => undefined }, undefined, sensitive);
+/**
+ * Whether a file of the user's tree stays out of the shadow: protected by name or by what it leads
+ * to (`alias.txt -> .env`), or a link that leaves the workspace or leads nowhere (copying follows
+ * links, so it would copy the outside file's content in). Files inside the root are judged as the
+ * tools see them; others in the same repository relative to the repository.
+ */
+function excluder(root: string, top: string | undefined, sensitive: SensitiveFiles): (absolutePath: string) => boolean {
+  const inRoot = new WorkspaceFiles([root], { get: () => undefined }, undefined, sensitive);
+  const inRepository = top === undefined ? inRoot : new WorkspaceFiles([top], { get: () => undefined }, undefined, sensitive);
+  return (absolutePath) => {
+    const workspace = isInside(root, absolutePath) ? inRoot : inRepository;
+    return workspace.protectedReason(absolutePath) !== undefined || workspace.realPathOf(absolutePath) === undefined;
+  };
+}
+
+/**
+ * Tracked symbolic links (git mode 120000) that, in the shadow, lead outside it or nowhere, or whose
+ * counterpart in the user's tree is excluded. Removed before the starting snapshot, so they are
+ * not reported as deletions.
+ */
+async function removeEscapingLinks(top: string, shadow: string, excluded: (path: string) => boolean, signal?: AbortSignal): Promise<void> {
+  const entries = (await git(shadow, ['ls-files', '-s', '-z'], signal)).split('\0').filter(Boolean);
+  const inShadow = new WorkspaceFiles([shadow], { get: () => undefined });
+  for (const entry of entries) {
+    if (!entry.startsWith('120000 ')) continue;
+    const path = entry.slice(entry.indexOf('\t') + 1);
+    const link = join(shadow, path);
+    const stays = inShadow.resolve(link).ok && !excluded(path);
+    if (!stays) await rm(link, { force: true });
+  }
+}
+
+async function copyWorkspace(root: string, target: string, excluded: (absolutePath: string) => boolean, signal?: AbortSignal): Promise<void> {
+  const workspace = new WorkspaceFiles([root], { get: () => undefined });
   for await (const file of walkFiles({ workspace, root, start: root, signal: signal ?? new AbortController().signal })) {
-    if (sensitive.isProtected(file.rootRelative)) continue;
+    if (excluded(file.absolutePath)) continue;
     const destination = join(target, file.rootRelative);
     await mkdir(dirname(destination), { recursive: true });
     await copyFile(file.absolutePath, destination);

@@ -1,7 +1,8 @@
 import { lstatSync, realpathSync, existsSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { decodeText, formatBytes, readRegularFile } from './file-text.js';
 import { Overlay } from './overlay.js';
 import { SensitiveFiles } from './secrets.js';
 
@@ -18,7 +19,19 @@ export interface OpenDocuments {
 }
 
 export type ResolvedPath =
-  | { ok: true; absolutePath: string; relativePath: string; root: string }
+  | {
+      ok: true;
+      absolutePath: string;
+      relativePath: string;
+      root: string;
+      /**
+       * What the path names once every symlink in it is followed, spelled under `root` (equal to
+       * `absolutePath` when no link is involved). Boundary checks (.git, protected files) judge
+       * this as well as the path as written: `gl/config` with `gl -> .git` is `.git/config`.
+       */
+      realPath: string;
+      realRelativePath: string;
+    }
   | { ok: false; error: string };
 
 /** What a read found. `reason` in `unreadable` is written for the model. */
@@ -28,6 +41,8 @@ export type FileContent =
   | { kind: 'directory' }
   /** `bytes` is set when the file was refused for its size; `protected` for a sensitive file. */
   | { kind: 'unreadable'; reason: string; bytes?: number; protected?: boolean };
+
+export { decodeText, formatBytes } from './file-text.js';
 
 /** Larger files are not treated as text: reading them would bloat both memory and the prompt. */
 export const MAX_TEXT_FILE_BYTES = 10 * 1024 * 1024;
@@ -52,9 +67,30 @@ export class WorkspaceFiles {
     this.sensitive = sensitive;
   }
 
-  /** Why the agent may not see this file, written for the model; undefined when it may. */
+  /**
+   * Why the agent may not see this file, written for the model; undefined when it may. The name
+   * and what it names once symlinks are followed are both judged: `alias.txt -> .env` and
+   * `d/config` with `d -> .ssh` are as protected as the files they reach.
+   */
   protectedReason(absolutePath: string): string | undefined {
-    return this.sensitive.reason(this.relativePath(absolutePath));
+    const byName = this.sensitive.reason(this.relativePath(absolutePath));
+    if (byName !== undefined) return byName;
+    const real = this.realPathOf(absolutePath);
+    if (real === undefined || real === absolutePath) return undefined;
+    const pattern = this.sensitive.match(this.relativePath(real));
+    if (pattern === undefined) return undefined;
+    return `${this.relativePath(absolutePath)} leads through a symbolic link to ${this.relativePath(real)}, a protected file (it matches the sensitive-file pattern "${pattern}"): its content is never read or changed by the agent or sent to the model. Do not try to read it another way; if the task needs a value from it, ask the user.`;
+  }
+
+  /**
+   * What an absolute path inside a root names once symlinks are followed (see `resolve`), or
+   * undefined when it is outside every root or cannot be resolved (dangling, escaping link).
+   */
+  realPathOf(absolutePath: string): string | undefined {
+    const located = this.#locateAbsolute(absolutePath);
+    if (located === undefined) return undefined;
+    const real = this.#checkRealPath(located.absolutePath, located.root, absolutePath);
+    return 'error' in real ? undefined : real.realPath;
   }
 
   /**
@@ -81,9 +117,9 @@ export class WorkspaceFiles {
     if (located === undefined) return { ok: false, error: this.#outsideMessage(input) };
 
     const { absolutePath, root } = located;
-    const symlinkError = this.#checkRealPath(absolutePath, root, input);
-    if (symlinkError !== undefined) return { ok: false, error: symlinkError };
-    return { ok: true, absolutePath, root, relativePath: this.relativePath(absolutePath) };
+    const real = this.#checkRealPath(absolutePath, root, input);
+    if ('error' in real) return { ok: false, error: real.error };
+    return { ok: true, absolutePath, root, relativePath: this.relativePath(absolutePath), realPath: real.realPath, realRelativePath: this.relativePath(real.realPath) };
   }
 
   /** Workspace-relative display path with '/' separators; the root itself is '.'. */
@@ -110,6 +146,9 @@ export class WorkspaceFiles {
     if (protection !== undefined && !(await isDirectory(absolutePath))) return { kind: 'unreadable', reason: protection, protected: true };
     const known = this.#fromOverlay(absolutePath);
     if (known !== undefined) return known;
+    // Judged now, not when the caller resolved it: a link may have been swapped in since.
+    const realPath = this.realPathOf(absolutePath);
+    if (realPath === undefined) return { kind: 'unreadable', reason: 'it resolves through a symbolic link to a place outside the workspace (or to nothing)' };
 
     const document = this.#documents.get(absolutePath) ?? (record && this.#documents.read ? await this.#documents.read(absolutePath) : undefined);
     if (document !== undefined) {
@@ -123,7 +162,7 @@ export class WorkspaceFiles {
 
     let info;
     try {
-      info = await stat(absolutePath);
+      info = await stat(realPath);
     } catch (error) {
       if (!isMissingError(error)) throw error;
       if (!record) return { kind: 'missing' };
@@ -141,7 +180,9 @@ export class WorkspaceFiles {
       };
     }
 
-    const decoded = decodeText(await readFile(absolutePath));
+    const bytes = await readRegularFile(realPath, maxBytes);
+    if (!(bytes instanceof Uint8Array)) return bytes;
+    const decoded = decodeText(bytes);
     if (typeof decoded !== 'string') return decoded;
     if (!record) return { kind: 'text', text: decoded, source: 'disk' };
     // A concurrent read may have recorded first; recordBase keeps that one and we return it.
@@ -195,19 +236,20 @@ export class WorkspaceFiles {
 
   /**
    * Lexical checks miss symlinks, so the nearest existing ancestor's real path must also be inside
-   * the root; this covers not-yet-existing files under a symlinked directory too.
+   * the root; this covers not-yet-existing files under a symlinked directory too. Returns what the
+   * path really names, mapped back under `root` (the root itself may be reached through a link).
    */
-  #checkRealPath(absolutePath: string, root: string, input: string): string | undefined {
+  #checkRealPath(absolutePath: string, root: string, input: string): { realPath: string } | { error: string } {
     let probe = absolutePath;
     for (;;) {
       try {
         lstatSync(probe);
       } catch (error) {
         if (!isMissingError(error)) {
-          return `path ${input} cannot be accessed (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
+          return { error: `path ${input} cannot be accessed (${(error as NodeJS.ErrnoException).code ?? String(error)})` };
         }
         const parent = path.dirname(probe);
-        if (parent === probe) return undefined;
+        if (parent === probe) return { realPath: absolutePath };
         probe = parent;
         continue;
       }
@@ -216,12 +258,16 @@ export class WorkspaceFiles {
         real = realpathSync(probe);
       } catch {
         // A dangling link: a later write would land wherever it points, so refuse it.
-        return `path ${input} goes through a symbolic link (${this.relativePath(probe)}) whose target does not exist; use a path inside the workspace (${root})`;
+        return { error: `path ${input} goes through a symbolic link (${this.relativePath(probe)}) whose target does not exist; use a path inside the workspace (${root})` };
       }
-      if (isInside(this.#realRoot(root), real)) return undefined;
+      const realRoot = this.#realRoot(root);
+      const rest = path.relative(probe, absolutePath);
+      if (isInside(realRoot, real)) return { realPath: path.join(root, path.relative(realRoot, real), rest) };
       // On a case-insensitive file system (macOS, Windows) realpath may keep the spelling it was given.
-      if (this.#caseInsensitive(root) && isInside(this.#realRoot(root).toLowerCase(), real.toLowerCase())) return undefined;
-      return `path ${input} is outside the workspace (${root}): it resolves through a symbolic link to ${real}; use a path inside it`;
+      if (this.#caseInsensitive(root) && isInside(realRoot.toLowerCase(), real.toLowerCase())) {
+        return { realPath: path.join(root, real.slice(realRoot.length), rest) };
+      }
+      return { error: `path ${input} is outside the workspace (${root}): it resolves through a symbolic link to ${real}; use a path inside it` };
     }
   }
 
@@ -303,25 +349,4 @@ async function isDirectory(absolutePath: string): Promise<boolean> {
 function isMissingError(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   return code === 'ENOENT' || code === 'ENOTDIR';
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-/**
- * Text or the reason it is not text. Invalid UTF-8 counts as binary: decoding it lossily and
- * staging an edit would silently rewrite every byte that did not decode.
- */
-export function decodeText(bytes: Uint8Array): string | { kind: 'unreadable'; reason: string } {
-  if (bytes.includes(0)) return { kind: 'unreadable', reason: 'it looks like a binary file (contains NUL bytes)' };
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    return { kind: 'unreadable', reason: 'it is not valid UTF-8 text' };
-  }
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }

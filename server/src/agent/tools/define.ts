@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { WorkspaceFiles } from '../workspace.js';
 import type { Tool, ToolContext, ToolResult } from './types.js';
 
 /** What a tool's body returns; the wrapper adds the activity text. */
@@ -117,9 +118,35 @@ function stripSafeIntegerBounds(value: unknown): unknown {
   return result;
 }
 
-/** Tools may read git's internals but never stage changes to them. */
-export function gitDirectoryRefusal(relativePath: string): string | undefined {
-  // Case-insensitive: on macOS and Windows `.GIT/hooks` is `.git/hooks`.
-  if (!relativePath.split('/').some((segment) => segment.toLowerCase() === '.git')) return undefined;
-  return `${relativePath} is inside a .git directory; the agent does not change git's internal files.`;
+/**
+ * Tools may read git's internals but never stage changes to them. Every spelling of the path is
+ * judged: as written and, when given, as it resolves through symlinks (`gl/config` with
+ * `gl -> .git` is `.git/config`).
+ */
+export function gitDirectoryRefusal(relativePath: string, realRelativePath?: string): string | undefined {
+  if (isInGitDirectory(relativePath)) return `${relativePath} is inside a .git directory; the agent does not change git's internal files.`;
+  if (realRelativePath !== undefined && isInGitDirectory(realRelativePath)) {
+    return `${relativePath} leads through a symbolic link to ${realRelativePath}, inside a .git directory; the agent does not change git's internal files.`;
+  }
+  return undefined;
+}
+
+/**
+ * Case-insensitive (on macOS and Windows `.GIT/hooks` is `.git/hooks`), and trailing dots and
+ * spaces are ignored as Windows ignores them (`.git.` names `.git` there).
+ */
+function isInGitDirectory(relativePath: string): boolean {
+  return relativePath.split(/[\\/]/).some((segment) => segment.toLowerCase().replace(/[. ]+$/, '') === '.git');
+}
+
+/**
+ * Why a resolved path may not be staged, or undefined: inside .git (as written or as resolved),
+ * a protected file (by name or through a link), or a file with several hard links.
+ */
+export function stagingRefusal(workspace: WorkspaceFiles, target: { absolutePath: string; relativePath: string; realPath: string; realRelativePath: string }): string | undefined {
+  return (
+    gitDirectoryRefusal(target.relativePath, target.realRelativePath) ??
+    workspace.protectedReason(target.absolutePath) ??
+    workspace.writeRefusal(target.realPath)
+  );
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTool, failure, gitDirectoryRefusal } from './define.js';
+import { defineTool, failure, stagingRefusal } from './define.js';
 import { explainNoMatch } from './edit-hints.js';
 import { notFoundMessage } from './suggest.js';
 import { lineAt, numberLines, plural, splitLines } from './text.js';
@@ -30,10 +30,8 @@ export const editFileTool = defineTool({
     const target = workspace.resolve(args.path);
     if (!target.ok) return failure(target.error);
     const name = target.relativePath;
-    const refusal = gitDirectoryRefusal(name);
+    const refusal = stagingRefusal(workspace, target);
     if (refusal !== undefined) return failure(refusal);
-    const linked = workspace.writeRefusal(target.absolutePath);
-    if (linked !== undefined) return failure(linked);
     if (args.old_string === '') {
       return failure(
         'old_string is empty. To change an existing file, set old_string to the exact text to replace (read_file shows it); to create a new file, use write_file.',
@@ -72,7 +70,7 @@ export const editFileTool = defineTool({
       }
       const index = found[0]!;
       const next = text.slice(0, index) + replacement + text.slice(index + needle.length);
-      workspace.overlay.stage(target.absolutePath, next);
+      workspace.overlay.stage(target.absolutePath, next, { root: target.root, realPath: target.realPath });
       return { output: describeEdit(name, text, next, index, needle, replacement) };
     }
     return failure(explainNoMatch(text, args.old_string, name));

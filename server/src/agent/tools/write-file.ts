@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { WorkspaceFiles } from '../workspace.js';
-import { defineTool, failure, gitDirectoryRefusal } from './define.js';
+import { defineTool, failure, stagingRefusal } from './define.js';
 import { plural, splitLines } from './text.js';
 
 const schema = z.strictObject({
@@ -23,13 +23,9 @@ export const writeFileTool = defineTool({
     const target = workspace.resolve(args.path);
     if (!target.ok) return failure(target.error);
     const name = target.relativePath;
-    const refusal = gitDirectoryRefusal(name);
-    if (refusal !== undefined) return failure(refusal);
-    const linked = workspace.writeRefusal(target.absolutePath);
-    if (linked !== undefined) return failure(linked);
     // Creating a protected file would hand the model a channel to credentials files; refuse it.
-    const protection = workspace.protectedReason(target.absolutePath);
-    if (protection !== undefined) return failure(protection);
+    const refusal = stagingRefusal(workspace, target);
+    if (refusal !== undefined) return failure(refusal);
 
     const content = await workspace.read(target.absolutePath);
     const overwriting = workspace.overlay.isCreatedByRun(target.absolutePath);
@@ -53,7 +49,7 @@ export const writeFileTool = defineTool({
       }
     }
 
-    workspace.overlay.stage(target.absolutePath, args.content);
+    workspace.overlay.stage(target.absolutePath, args.content, { root: target.root, realPath: target.realPath });
     const lines = plural(splitLines(args.content).length, 'line');
     return {
       output: overwriting
