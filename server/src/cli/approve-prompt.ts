@@ -1,6 +1,8 @@
 import { createInterface, type Interface } from 'node:readline';
 import { denyingApprover, type ApprovalDecision, type Approver } from '../agent/approvals.js';
 import type { CliContext } from './context.js';
+import { colorsFor } from './render.js';
+import { visible } from './terminal-text.js';
 
 /** Asks one question and resolves the answer, or undefined when aborted or the input closed. */
 export type Question = (query: string, signal: AbortSignal) => Promise<string | undefined>;
@@ -15,8 +17,11 @@ export function terminalApprover(context: CliContext, options: { question?: Ques
   return {
     async approve(request, signal): Promise<ApprovalDecision> {
       options.beforePrompt?.();
-      const always = request.alwaysRules ? `, [a]lways allow ${request.alwaysRules.map((argv) => argv.join(' ')).join(' and ')}` : '';
-      context.io.stderr.write(`\ncodebench wants to run:\n  ${request.command}\nin ${request.cwd} (${request.reason})\n`);
+      // The command is the model's text: a \r or CSI K in it could repaint what the user approves.
+      const colors = colorsFor(context.io.stderr, context.env);
+      const shown = (text: string) => visible(text, colors);
+      const always = request.alwaysRules ? `, [a]lways allow ${shown(request.alwaysRules.map((argv) => argv.join(' ')).join(' and '))}` : '';
+      context.io.stderr.write(`\ncodebench wants to run:\n  ${shown(request.command)}\nin ${shown(request.cwd)} (${shown(request.reason)})\n`);
       const answer = (await question(`Allow [o]nce${always}, or [d]eny? `, signal))?.trim().toLowerCase();
       if (answer === 'o' || answer === 'once' || answer === 'y' || answer === 'yes') return 'allow-once';
       if (always !== '' && (answer === 'a' || answer === 'always')) return 'allow-always';

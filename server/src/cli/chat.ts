@@ -7,6 +7,7 @@ import { questionOn, terminalApprover } from './approve-prompt.js';
 import { CliError, type CliContext } from './context.js';
 import type { Register } from './program.js';
 import { RunRenderer } from './render.js';
+import { visible } from './terminal-text.js';
 import { applyAndReport, printProposal, runTurn, sigintRouter } from './turn.js';
 
 const HISTORY_SIZE = 500;
@@ -159,7 +160,7 @@ async function command(context: CliContext, state: ChatState, line: string): Pro
       return true;
     case '/session': {
       const store = await context.runtime().store();
-      if (!argument || !(await store.getSession(argument))) io.stderr.write(`no session with id "${argument}"\n`);
+      if (!argument || !(await store.getSession(argument))) io.stderr.write(`no session with id "${visible(argument)}"\n`);
       else {
         state.sessionId = argument;
         io.stderr.write(`continuing session ${argument}\n`);
@@ -172,13 +173,14 @@ async function command(context: CliContext, state: ChatState, line: string): Pro
       if (sessions.length === 0) io.stdout.write('no sessions in this workspace yet\n');
       for (const session of sessions) {
         const marker = session.id === state.sessionId ? '*' : ' ';
-        io.stdout.write(`${marker} ${session.id}  ${session.updatedAt.slice(0, 16).replace('T', ' ')}  ${session.title}\n`);
+        // Titles come from instructions any front-end stored, and may hold control characters.
+        io.stdout.write(`${marker} ${session.id}  ${session.updatedAt.slice(0, 16).replace('T', ' ')}  ${visible(session.title)}\n`);
       }
       return true;
     }
     case '/provider': {
       const providers = context.runtime().config().providers;
-      if (!argument || !providers[argument]) io.stderr.write(`unknown provider "${argument}" (configured: ${Object.keys(providers).join(', ')})\n`);
+      if (!argument || !providers[argument]) io.stderr.write(`unknown provider "${visible(argument)}" (configured: ${visible(Object.keys(providers).join(', '))})\n`);
       else {
         state.provider = argument;
         io.stderr.write(`provider: ${argument}\n`);
@@ -201,7 +203,7 @@ async function command(context: CliContext, state: ChatState, line: string): Pro
       }
       return true;
     default:
-      io.stderr.write(`unknown command ${name}; /help lists them\n`);
+      io.stderr.write(`unknown command ${visible(name ?? '')}; /help lists them\n`);
       return true;
   }
 }

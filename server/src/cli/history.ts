@@ -10,6 +10,7 @@ import { CliError, type CliContext } from './context.js';
 import { registerAudit } from './policy.js';
 import { positiveInteger, type Register } from './program.js';
 import { colorDiff, colorsFor, type Colors } from './render.js';
+import { terminalSafeJson, visible } from './terminal-text.js';
 
 const ID_HELP = `session id, or a unique prefix of at least ${MIN_SESSION_PREFIX} characters`;
 const START_HINT = 'start one with: codebench ask "…"';
@@ -37,7 +38,9 @@ export const registerHistory: Register = (program, context) => {
     .action(async (id: string) => {
       const colors = colorsFor(context.io.stdout, context.env);
       const markdown = transcriptToMarkdown(await transcriptOf(context, id), { formatTime: transcriptTime });
-      context.io.stdout.write(colors.isColorSupported ? colorMarkdown(markdown, colors) : markdown);
+      // `show` is for reading, so control characters are always made visible, in a pipe too
+      // (`| less`, `| cat` end at a terminal); `export` is the faithful copy.
+      context.io.stdout.write(colors.isColorSupported ? colorMarkdown(markdown, colors) : visible(markdown));
     });
   history
     .command('search')
@@ -54,12 +57,14 @@ export const registerHistory: Register = (program, context) => {
     .option('-o, --output <file>', 'write to FILE instead of stdout')
     .action(async (id: string, options: { format: 'md' | 'json'; output?: string }) => {
       const transcript = await transcriptOf(context, id);
+      // JSON escapes what a terminal would act on (the same value); Markdown stays as written in a
+      // file or a pipe, and is made visible only when it is going straight to a terminal.
       const text =
         options.format === 'json'
-          ? `${JSON.stringify(transcriptToJson(transcript), null, 2)}\n`
+          ? terminalSafeJson(`${JSON.stringify(transcriptToJson(transcript), null, 2)}\n`)
           : transcriptToMarkdown(transcript, { formatTime: transcriptTime });
       if (options.output === undefined) {
-        context.io.stdout.write(text);
+        context.io.stdout.write(context.io.stdout.isTTY && options.format === 'md' ? visible(text) : text);
         return;
       }
       const file = resolve(context.cwd, options.output);
@@ -104,7 +109,7 @@ async function listSessions(context: CliContext, options: { all?: boolean; limit
   const store = await context.runtime().store();
   const sessions = await store.listSessions({ workspaceUri: options.all ? undefined : context.workspaceUri(), limit: options.limit });
   if (options.json) {
-    context.io.stdout.write(`${JSON.stringify(sessions, null, 2)}\n`);
+    context.io.stdout.write(terminalSafeJson(`${JSON.stringify(sessions, null, 2)}\n`));
     return;
   }
   if (sessions.length === 0) {
@@ -113,7 +118,7 @@ async function listSessions(context: CliContext, options: { all?: boolean; limit
     return;
   }
   const colors = colorsFor(context.io.stdout, context.env);
-  const rows = sessions.map((session) => [shortId(session.id), localTime(session.updatedAt), String(session.messageCount), session.provider, oneLine(session.title)]);
+  const rows = sessions.map((session) => [shortId(session.id), localTime(session.updatedAt), String(session.messageCount), visible(session.provider), visible(oneLine(session.title))]);
   const header = ['ID', 'UPDATED', 'MSGS', 'PROVIDER', 'TITLE'];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   const used = widths.slice(0, 4).reduce((sum, width) => sum + width + 2, 0);
@@ -142,9 +147,9 @@ async function searchMessages(context: CliContext, query: string, options: { all
   const lines: string[] = [];
   let previous: string | undefined;
   for (const hit of hits) {
-    if (hit.sessionId !== previous) lines.push(`${colors.cyan(shortId(hit.sessionId))}  ${colors.bold(oneLine(hit.sessionTitle))}`);
+    if (hit.sessionId !== previous) lines.push(`${colors.cyan(shortId(hit.sessionId))}  ${colors.bold(visible(oneLine(hit.sessionTitle)))}`);
     previous = hit.sessionId;
-    lines.push(`  ${colors.dim(localTime(hit.createdAt))}  ${hit.role.padEnd(roleWidth)}  ${highlight(hit.snippet, colors)}`);
+    lines.push(`  ${colors.dim(localTime(hit.createdAt))}  ${hit.role.padEnd(roleWidth)}  ${highlight(visible(hit.snippet), colors)}`);
   }
   context.io.stdout.write(`${lines.join('\n')}\n`);
 }
@@ -196,31 +201,35 @@ function writePrivateFile(file: string, text: string): void {
   }
 }
 
-/** Markdown with headings, metadata and diffs tinted; content stays as written. */
+/**
+ * Markdown with headings, metadata and diffs tinted (when colours are on) and control characters
+ * visible; the words stay as written. Each line is sanitized exactly once, before its colour.
+ */
 function colorMarkdown(markdown: string, colors: Colors): string {
   let fence: { marker: string; diff: boolean } | undefined;
   let header = true;
   return markdown
     .split('\n')
-    .map((line) => {
+    .map((raw) => {
+      const line = visible(raw, colors);
       if (fence) {
-        if (line === fence.marker) {
+        if (raw === fence.marker) {
           fence = undefined;
           return colors.dim(line);
         }
-        return fence.diff ? colorDiff(line, colors) : colors.dim(line);
+        return fence.diff ? colorDiff(raw, colors) : colors.dim(line);
       }
-      const opening = /^(`{3,})(\w*)$/.exec(line);
+      const opening = /^(`{3,})(\w*)$/.exec(raw);
       if (opening) {
         fence = { marker: opening[1]!, diff: opening[2] === 'diff' };
         return colors.dim(line);
       }
-      if (line.startsWith('# ')) return colors.bold(colors.underline(line.slice(2)));
-      if (line === '---' || line.startsWith('## ') || line.startsWith('### ')) header = false;
-      if (line.startsWith('## ')) return colors.bold(colors.cyan(line));
-      if (line.startsWith('### ')) return colors.bold(line);
-      if (line.startsWith('**Tool** ')) return line.endsWith(' — **error**') ? colors.red(line) : colors.yellow(line);
-      if (line === '---' || /^_.*_$/.test(line) || (header && line.startsWith('- '))) return colors.dim(line);
+      if (raw.startsWith('# ')) return colors.bold(colors.underline(line.slice(2)));
+      if (raw === '---' || raw.startsWith('## ') || raw.startsWith('### ')) header = false;
+      if (raw.startsWith('## ')) return colors.bold(colors.cyan(line));
+      if (raw.startsWith('### ')) return colors.bold(line);
+      if (raw.startsWith('**Tool** ')) return raw.endsWith(' — **error**') ? colors.red(line) : colors.yellow(line);
+      if (raw === '---' || /^_.*_$/.test(raw) || (header && raw.startsWith('- '))) return colors.dim(line);
       return line;
     })
     .join('\n');
@@ -234,7 +243,7 @@ function highlight(snippet: string, colors: Colors): string {
 
 function sessionLine(session: SessionRecord): string {
   const where = session.workspaceUri.startsWith('file:') ? fileURLToPath(session.workspaceUri) : session.workspaceUri;
-  return `${shortId(session.id)}  ${localTime(session.updatedAt)}  ${clip(oneLine(session.title), 60)}  (${where})`;
+  return `${shortId(session.id)}  ${localTime(session.updatedAt)}  ${clip(visible(oneLine(session.title)), 60)}  (${visible(where)})`;
 }
 
 function shortId(id: string): string {

@@ -2,6 +2,7 @@ import pc from 'picocolors';
 import yoctoSpinner, { type Spinner } from 'yocto-spinner';
 import type { RunEvent } from '../agent/events.js';
 import type { CliIo } from './context.js';
+import { visible } from './terminal-text.js';
 
 export type Colors = ReturnType<typeof pc.createColors>;
 
@@ -9,15 +10,19 @@ export function colorsFor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): C
   return pc.createColors(Boolean(stream.isTTY) && !env.NO_COLOR && env.TERM !== 'dumb');
 }
 
-/** A unified diff with + / - / @@ lines coloured; plain when colours are off. */
+/**
+ * A unified diff with + / - / @@ lines coloured; plain when colours are off. File content in it is
+ * shown with its control characters visible (a `\r` or CSI K must not repaint a `+` line).
+ */
 export function colorDiff(diff: string, colors: Colors): string {
   return diff
     .split('\n')
-    .map((line) => {
-      if (line.startsWith('+++') || line.startsWith('---')) return colors.bold(line);
-      if (line.startsWith('+')) return colors.green(line);
-      if (line.startsWith('-')) return colors.red(line);
-      if (line.startsWith('@@')) return colors.cyan(line);
+    .map((raw) => {
+      const line = visible(raw, colors);
+      if (raw.startsWith('+++') || raw.startsWith('---')) return colors.bold(line);
+      if (raw.startsWith('+')) return colors.green(line);
+      if (raw.startsWith('-')) return colors.red(line);
+      if (raw.startsWith('@@')) return colors.cyan(line);
       return line;
     })
     .join('\n');
@@ -25,7 +30,9 @@ export function colorDiff(diff: string, colors: Colors): string {
 
 /**
  * Renders a run live: the model's text on stdout as it streams, tool steps one line each and a
- * spinner on stderr, so `codebench ask … > answer.md` captures just the answer.
+ * spinner on stderr, so `codebench ask … > answer.md` captures just the answer. Everything from
+ * the model (text, tool arguments in activity lines, error summaries) is shown with its control
+ * characters visible, even in a pipe: the pipe usually ends at a terminal too.
  */
 export class RunRenderer {
   private spinner: Spinner | undefined;
@@ -72,19 +79,19 @@ export class RunRenderer {
     switch (event.type) {
       case 'text':
         this.pause();
-        this.io.stdout.write(event.text);
+        this.io.stdout.write(visible(event.text, this.colors));
         this.midLine = !event.text.endsWith('\n');
         return;
       case 'tool-started':
-        this.note(this.errColors.dim(`  → ${event.activity}`));
-        this.waiting(event.activity);
+        this.note(this.errColors.dim(`  → ${visible(event.activity, this.errColors)}`));
+        this.waiting(visible(event.activity));
         return;
       case 'tool-finished':
-        if (event.isError) this.note(this.errColors.yellow(`  ✗ ${event.activity} failed; the agent will adjust`));
+        if (event.isError) this.note(this.errColors.yellow(`  ✗ ${visible(event.activity, this.errColors)} failed; the agent will adjust`));
         this.waiting();
         return;
       case 'notice':
-        this.note(this.errColors.yellow(`  ! ${event.message}`));
+        this.note(this.errColors.yellow(`  ! ${visible(event.message, this.errColors)}`));
         this.waiting();
         return;
       case 'proposal':
@@ -93,7 +100,7 @@ export class RunRenderer {
       case 'finished':
         this.pause();
         this.breakLine();
-        if (event.status === 'failed') this.io.stderr.write(`${this.errColors.red('error')}: ${event.summary}\n`);
+        if (event.status === 'failed') this.io.stderr.write(`${this.errColors.red('error')}: ${visible(event.summary, this.errColors)}\n`);
         else if (event.status === 'cancelled') this.io.stderr.write(`${this.errColors.yellow('cancelled')}\n`);
         return;
     }

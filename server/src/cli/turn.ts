@@ -4,6 +4,7 @@ import { applyProposal } from '../agent/apply-proposal.js';
 import { terminalApprover } from './approve-prompt.js';
 import { CliError, type CliContext } from './context.js';
 import { colorDiff, RunRenderer } from './render.js';
+import { visible } from './terminal-text.js';
 
 /**
  * One agent turn in the terminal, shared by `ask` and `chat`: streams it, and turns the first
@@ -25,7 +26,7 @@ export async function runTurn(
     handle = await runtime.agent.ask({ ...request, approver, workspaceUri: context.workspaceUri(), roots: [root] }, (event) => renderer.handle(event));
   } catch (error) {
     renderer.stop();
-    if (error instanceof AskError) throw new CliError(`--${error.field === 'sessionId' ? 'session' : error.field}: ${error.message}`, 2);
+    if (error instanceof AskError) throw new CliError(`--${error.field === 'sessionId' ? 'session' : error.field}: ${visible(error.message)}`, 2);
     throw error;
   }
   const release = interrupts.onInterrupt(() => handle.cancel());
@@ -38,16 +39,18 @@ export async function runTurn(
 }
 
 export function printProposal(context: CliContext, renderer: RunRenderer, proposal: Proposal): void {
-  context.io.stdout.write(`\n${renderer.colors.bold(`Proposed changes: ${proposal.summary}`)}\n${colorDiff(proposal.diff, renderer.colors)}\n`);
+  // The summary names files the model chose; the diff is file content: both shown, never obeyed.
+  const summary = visible(proposal.summary, renderer.colors);
+  context.io.stdout.write(`\n${renderer.colors.bold(`Proposed changes: ${summary}`)}\n${colorDiff(proposal.diff, renderer.colors)}\n`);
 }
 
 export async function applyAndReport(context: CliContext, proposal: Proposal): Promise<boolean> {
   const outcome = await applyProposal(context.runtime().agent, proposal);
   if (outcome.ok) {
-    context.io.stderr.write(`applied: ${outcome.files.join(', ')}\n`);
+    context.io.stderr.write(`applied: ${visible(outcome.files.join(', '))}\n`);
     return true;
   }
-  context.io.stderr.write(`not applied: ${outcome.reason}. Nothing was changed.\n`);
+  context.io.stderr.write(`not applied: ${visible(outcome.reason)}. Nothing was changed.\n`);
   return false;
 }
 

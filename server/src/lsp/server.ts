@@ -3,6 +3,7 @@ import {
   CodeActionKind,
   DidChangeConfigurationNotification,
   ErrorCodes,
+  InitializeRequest,
   ResponseError,
   DidChangeWorkspaceFoldersNotification,
   TextDocumentSyncKind,
@@ -74,6 +75,13 @@ export function startServer(connection: Connection, options: ServerOptions): voi
   };
 
   connection.onInitialize((params): InitializeResult => {
+    // "The initialize request may only be sent once" (LSP spec). Replacing the library's own
+    // handler, not just this callback, matters: it would otherwise hand the second request's
+    // capabilities to its features and watch the new processId (exiting if that pid is dead).
+    connection.onRequest(
+      InitializeRequest.method,
+      () => new ResponseError(ErrorCodes.InvalidRequest, 'initialize may only be sent once per connection; the server keeps the first one\'s capabilities and settings'),
+    );
     initializeParams = params;
     encoding = negotiateEncoding(params.capabilities.general?.positionEncodings);
     client = new EditorClient(connection, clientFeatures(params.capabilities), encoding);
