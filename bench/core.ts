@@ -1,5 +1,5 @@
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { prepareApplication, type Proposal } from '../server/src/agent/proposal.js';
+import { prepareApplication, type Proposal } from '../server/src/agent/proposals/proposal.js';
 import { agentCodeActions } from '../server/src/lsp/code-actions.js';
 import { LineIndex } from '../server/src/lsp/positions.js';
 import { createLanguageModel } from '../server/src/providers/registry.js';

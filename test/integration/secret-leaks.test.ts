@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ShadowWorkspace } from '../../server/src/agent/shadow.js';
+import { ShadowWorkspace } from '../../server/src/agent/workspace/shadow-workspace.js';
 import { startFakeModelServer, type FakeModelServer } from '../fakes/model-server.js';
 import { BIN, makeWorkspace, TestClient, type Workspace } from '../e2e/harness.js';
 

@@ -1,5 +1,5 @@
 import { createInterface, type Interface } from 'node:readline';
-import { denyingApprover, type ApprovalDecision, type Approver } from '../agent/approvals.js';
+import { denyingApprover, type ApprovalDecision, type Approver } from '../agent/commands/approvals.js';
 import type { CliContext } from './context.js';
 
 /** Asks one question and resolves the answer, or undefined when aborted or the input closed. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CodeAction, Diagnostic } from 'vscode-languageserver';
 import { CodeActionKind, DiagnosticSeverity } from 'vscode-languageserver';
-import type { ApprovalDecision, ApprovalRequest, Approver } from '../agent/approvals.js';
+import type { ApprovalDecision, ApprovalRequest, Approver } from '../agent/commands/approvals.js';
 import { Commands } from '../protocol/methods.js';
 import type { EditorClient } from './editor-client.js';
 

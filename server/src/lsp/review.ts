@@ -13,7 +13,7 @@ import {
   type PreparedFile,
   type Proposal,
   type ProposalFile,
-} from '../agent/proposal.js';
+} from '../agent/proposals/proposal.js';
 import type { Config } from '../config/schema.js';
 import { Commands, type ProposalHunks } from '../protocol/methods.js';
 import { pathToUri, uriToPath, type DocumentStore } from './documents.js';

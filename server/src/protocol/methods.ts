@@ -3,9 +3,23 @@
  * to these constants, the tests drive the server with them, and test/unit/protocol-doc.test.ts
  * fails when protocol.md does not describe one of them.
  */
-import type { RunEvent, RunStatus } from '../agent/events.js';
 
-export type { RunEvent, RunStatus };
+/** A run's state on the wire. */
+export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+
+/**
+ * One event of `codebench/runEvents`. The wire's own type: the core's `RunEvent` (agent/events.ts)
+ * may grow without changing what clients receive; lsp/run-events-wire.ts maps one to the other.
+ */
+export type RunEvent =
+  /** Model text; consecutive deltas are coalesced within a batch. */
+  | { type: 'text'; text: string }
+  | { type: 'tool-started'; callId: string; name: string; activity: string }
+  | { type: 'tool-finished'; callId: string; name: string; activity: string; isError: boolean }
+  /** Retries, waits and other things worth a line in progress but not in history. */
+  | { type: 'notice'; message: string }
+  | { type: 'proposal'; proposalId: string; summary: string; files: string[] }
+  | { type: 'finished'; status: Exclude<RunStatus, 'running'>; summary: string; error?: string };
 
 export interface LspRange {
   start: { line: number; character: number };

@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url';
-import type { Store } from '../store/store.js';
+import type { Store } from '../../store/store.js';
 import type { Proposal, ProposalFile, ProposalStatus } from './proposal.js';
 
 /**

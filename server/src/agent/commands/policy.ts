@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { hasGlob, type ParsedCommand, type SimpleCommand } from './command-parse.js';
+import { hasGlob, type ParsedCommand, type SimpleCommand } from './parse.js';
 
 /**
  * The command policy: rules match the *parsed* command, one simple command at a time, never a

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { Agent } from './agent.js';
+import type { Agent } from '../agent.js';
 import { prepareApplication, type CurrentText, type Proposal } from './proposal.js';
 
 export type ApplyOutcome = { ok: true; files: string[] } | { ok: false; reason: string };
