@@ -70,11 +70,11 @@ export class LspApprovals {
       if (pending.uri !== undefined && pending.uri !== uri) continue;
       const label = shorten(pending.request.command);
       const argument = (decision: ApprovalDecision) => [{ approvalId: pending.id, decision }];
-      actions.push({ title: `Approve command: ${label}`, kind: CodeActionKind.QuickFix, command: { title: 'Approve command', command: Commands.approveCommand, arguments: argument('allow-once') } });
+      actions.push({ title: `Approve command: ${label}`, kind: CodeActionKind.QuickFix, command: { title: 'Approve command', command: Commands.approveCommand.command, arguments: argument('allow-once') } });
       if (pending.request.alwaysRules) {
-        actions.push({ title: `Always allow command: ${label}`, kind: CodeActionKind.QuickFix, command: { title: 'Always allow command', command: Commands.approveCommand, arguments: argument('allow-always') } });
+        actions.push({ title: `Always allow command: ${label}`, kind: CodeActionKind.QuickFix, command: { title: 'Always allow command', command: Commands.approveCommand.command, arguments: argument('allow-always') } });
       }
-      actions.push({ title: `Deny command: ${label}`, kind: CodeActionKind.QuickFix, command: { title: 'Deny command', command: Commands.denyCommand, arguments: [{ approvalId: pending.id }] } });
+      actions.push({ title: `Deny command: ${label}`, kind: CodeActionKind.QuickFix, command: { title: 'Deny command', command: Commands.denyCommand.command, arguments: [{ approvalId: pending.id }] } });
     }
     return actions;
   }

@@ -1,5 +1,5 @@
 import type { RunEvent } from '../agent/events.js';
-import type { RunEvent as WireRunEvent, RunEventsParams } from '../protocol/methods.js';
+import { Limits, type RunEvent as WireRunEvent, type RunEventsParams } from '../protocol/methods.js';
 import { toWireRunEvent } from './run-events-wire.js';
 
 /** What the reporter needs from the connection; a recording fake is enough to test it. */
@@ -11,9 +11,9 @@ export interface ProgressSink {
   now(): number;
 }
 
-const REPORT_INTERVAL_MS = 250;
+const REPORT_INTERVAL_MS = Limits.progressReportIntervalMs;
 // With reports at 4/s this keeps a run under 20 notifications a second.
-const EVENTS_INTERVAL_MS = 70;
+const EVENTS_INTERVAL_MS = Limits.runEventsIntervalMs;
 const MAX_MESSAGE = 100;
 /** The end message is read once and carries the fix ("…start it with `ollama serve`"): room for it. */
 const MAX_END_MESSAGE = 300;
