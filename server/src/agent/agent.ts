@@ -10,7 +10,7 @@ import type { RunEvent } from './events.js';
 import { runExternal } from './run/cli-agent-driver.js';
 import type { ToolCallRecord } from './run/loop.js';
 import type { AskContext } from './run/prompt.js';
-import { ProposalBook } from './proposals/pending-proposals.js';
+import { PendingProposals } from './proposals/pending-proposals.js';
 import { describeProposal, proposalFilesFromChanges, unifiedDiff, type Proposal } from './proposals/proposal.js';
 import type { AskRequest, DriverResult, RunContext } from './run/driver.js';
 
@@ -80,13 +80,13 @@ function isExternal(config: ProviderConfig): boolean {
  * front-ends of this.
  */
 export class Agent {
-  readonly proposals: ProposalBook;
+  readonly proposals: PendingProposals;
   private readonly running = new Map<string, RunHandle>();
   private readonly tools: Tool[];
 
   constructor(private readonly dependencies: AgentDependencies) {
     this.tools = dependencies.tools ?? builtInTools();
-    this.proposals = new ProposalBook(dependencies.store);
+    this.proposals = new PendingProposals(dependencies.store);
   }
 
   activeRuns(): RunHandle[] {
