@@ -1,6 +1,6 @@
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { prepareApplication, type Proposal } from '../server/src/agent/proposal.js';
-import { agentCodeActions } from '../server/src/lsp/code-actions.js';
+import { prepareApplication, type Proposal } from '../server/src/agent/proposals/proposal.js';
+import { agentCodeActions } from '../server/src/lsp/agent-actions.js';
 import { LineIndex } from '../server/src/lsp/positions.js';
 import { createLanguageModel } from '../server/src/providers/registry.js';
 import { median, percentile, result, timeMs, type Result } from './stats.js';

@@ -5,6 +5,7 @@ import { createMessageConnection, StreamMessageReader, StreamMessageWriter } fro
 import { BIN, makeWorkspace, REPO, TestClient, TEST_KEYS } from '../test/e2e/harness.js';
 import { median, percentile, result, type Result } from './stats.js';
 import { startStreamServer } from './stream-server.js';
+import { Commands } from '../server/src/protocol/methods.js';
 
 const FLOOR = join(REPO, 'bench', 'floor-server.cjs');
 
@@ -87,7 +88,7 @@ export async function editorBenchmarks(): Promise<Result[]> {
   for (let index = 0; index < 15; index++) {
     const before = client.progress.length;
     const started = Date.now();
-    await client.command('codebench.ask', { uri, instruction: `explain ${index}` });
+    await client.command(Commands.ask.command, { uri, instruction: `explain ${index}` });
     const begin = await client.waitFor(() => client.progress.slice(before).find((record) => record.value.kind === 'begin'));
     beginLatency.push(begin.at - started);
     await client.waitFor(() => client.progressEnd(begin.token));
@@ -99,7 +100,7 @@ export async function editorBenchmarks(): Promise<Result[]> {
   stream.plan = { tokens: 600, tokensPerSecond: 200 };
   const eventsBefore = client.runEvents.length;
   const progressBefore = client.progress.length;
-  await client.command('codebench.ask', { uri, instruction: 'stream at 200 tokens per second' });
+  await client.command(Commands.ask.command, { uri, instruction: 'stream at 200 tokens per second' });
   await client.waitFor(() => client.runEvents.slice(eventsBefore).find((batch) => batch.events.some((event: any) => event.type === 'text')), 20_000);
   const firstAt = performance.now();
   const addedFirst = firstAt - stream.firstTokenAt;
@@ -119,7 +120,7 @@ export async function editorBenchmarks(): Promise<Result[]> {
   // 5,000 tokens/s: the end must arrive right after the last token, not seconds later.
   stream.plan = { tokens: 10_000, tokensPerSecond: 5000 };
   const fastMark = client.progress.length;
-  await client.command('codebench.ask', { uri, instruction: 'stream at 5000 tokens per second' });
+  await client.command(Commands.ask.command, { uri, instruction: 'stream at 5000 tokens per second' });
   await client.waitFor(() => client.progress.slice(fastMark).find((record) => record.value.kind === 'end'), 60_000);
   const lag = performance.now() - stream.lastTokenAt;
   results.push(result('lag after the last token at 5,000 tokens/s', lag, 'ms', { max: 100, label: 'no falling behind (≤ 100 ms)' }));

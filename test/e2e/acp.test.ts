@@ -6,6 +6,7 @@ import { client, ndJsonStream, type ClientConnection, type SessionNotification }
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeModelServer, type FakeModelServer } from '../fakes/model-server.js';
 import { BIN, makeWorkspace, TEST_KEYS, TestClient, writeConfig, type Workspace } from './harness.js';
+import { Requests } from '../../server/src/protocol/methods.js';
 
 const SOURCE = 'export function area(r: number) {\n  return 3.14 * r * r; // π ≈ 3.14\n}\n';
 const EDITED = SOURCE.replace('3.14 * r * r', 'Math.PI * r * r');
@@ -185,7 +186,7 @@ describe('codebench acp (Agent Client Protocol, as Zed drives it)', () => {
     const uri = workspace.uri('src/area.ts');
     await lsp.open(uri, readFileSync(file(), 'utf8'));
     fake.enqueue({ toolCalls: [{ name: 'read_file', args: { path: 'src/area.ts' } }] }, { text: 'It returns πr².' });
-    const finished = await lsp.request('codebench/ask', { uri, instruction: 'explain area via lsp' });
+    const finished = await lsp.request(Requests.ask.method, { uri, instruction: 'explain area via lsp' });
     expect(await lsp.stop()).toBe(0);
 
     const editor = startEditor(workspace, { fs: false });

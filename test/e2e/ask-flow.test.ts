@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeModelServer, type FakeModelServer } from '../fakes/model-server.js';
 import { makeWorkspace, TestClient, writeConfig, type Profile, type Workspace } from './harness.js';
+import { Commands } from '../../server/src/protocol/methods.js';
 
 /** Non-ASCII before the edit on the same line: a position-encoding bug shifts the edit. */
 const ORIGINAL = [
@@ -66,7 +67,7 @@ describe.each(PROFILES)('ask flow as a %s-like client', (profile) => {
       { text: 'Changed the greeting to there.', chunkDelayMs: 30 },
     );
     const progressBefore = client.progress.length;
-    const started = await client.command('codebench.ask', {
+    const started = await client.command(Commands.ask.command, {
       uri,
       range: { start: { line: 2, character: 2 }, end: { line: 2, character: 20 } },
       instruction: `Say there instead of hi (${provider})`,
@@ -126,7 +127,7 @@ describe.each(PROFILES)('ask flow as a %s-like client', (profile) => {
       { toolCalls: [{ name: 'write_file', args: { path: 'src/new-file.ts', content: 'export const made = "✓";\n' } }] },
       { text: 'Created src/new-file.ts.' },
     );
-    await client.command('codebench.ask', { uri, instruction: 'Create a new file', provider: 'ollama' });
+    await client.command(Commands.ask.command, { uri, instruction: 'Create a new file', provider: 'ollama' });
     const newUri = workspace.uri('src/new-file.ts');
     if (profile === 'neovim') {
       await client.waitFor(() => client.documents.get(newUri)?.text === 'export const made = "✓";\n' || undefined, 15_000, 'new file');

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeModelServer, type FakeModelServer } from '../fakes/model-server.js';
 import { isResponseError, makeWorkspace, TestClient, writeConfig, type Workspace } from './harness.js';
+import { Commands, Requests } from '../../server/src/protocol/methods.js';
 
 const SOURCE = 'export function add(a: number, b: number) {\n  return a + b;\n}\n';
 // A line that keeps `^(a+)+$` backtracking for years on V8; 28 characters already take 10 s.
@@ -57,7 +58,7 @@ describe('availability of the real server', () => {
 
   it('answers code actions promptly while a catastrophic grep runs, and cancel stops the search', async () => {
     fake.enqueue({ toolCalls: [{ name: 'grep', args: { pattern: '^(a+)+$', path: 'data' } }] }, { text: 'never reached' });
-    await client.command('codebench.ask', { uri, instruction: 'find the runs of a', provider: 'ollama' });
+    await client.command(Commands.ask.command, { uri, instruction: 'find the runs of a', provider: 'ollama' });
     await client.waitFor(() => client.progress.some((record) => record.value.message === 'searching data'), 10_000, 'the grep to start');
 
     const timings: number[] = [];
@@ -77,7 +78,7 @@ describe('availability of the real server', () => {
     if (measurable) expect(await cpuOver(pid, 500)).toBeGreaterThan(0.2);
 
     const cancelStarted = Date.now();
-    const { cancelled } = await client.command('codebench.cancel', {});
+    const { cancelled } = await client.command(Commands.cancel.command, {});
     expect(Date.now() - cancelStarted).toBeLessThan(1000);
     expect(cancelled).toHaveLength(1);
     const end = await client.waitFor(() => client.progress.find((record) => record.value.kind === 'end' && record.value.message === 'cancelled'), 5000, 'the run to end');
@@ -94,7 +95,7 @@ describe('availability of the real server', () => {
 
   it('searches normally in a fresh worker after the cancelled one', async () => {
     fake.enqueue({ toolCalls: [{ name: 'grep', args: { pattern: 'needle', path: 'data' } }] }, { text: 'Found it.' });
-    const { runId } = await client.command('codebench.ask', { uri, instruction: 'find the needle', provider: 'ollama' });
+    const { runId } = await client.command(Commands.ask.command, { uri, instruction: 'find the needle', provider: 'ollama' });
     expect(runId).toBeTruthy();
     await client.waitFor(() => fake.modelRequests.length === 2 || undefined, 10_000, 'the second model call');
     expect(JSON.stringify(fake.modelRequests[1]!.body.messages)).toContain('data/ok.txt:1: needle here');
@@ -114,7 +115,7 @@ describe('availability of the real server', () => {
     expect(client.child.exitCode).toBeNull();
     // Still serving, in the position encoding negotiated by the first initialize.
     expect((await codeActions()).length).toBeGreaterThan(0);
-    const health = await client.request('codebench/health', {});
+    const health = await client.request(Requests.health.method, {});
     expect(health.positionEncoding).toBe('utf-8');
   });
 });

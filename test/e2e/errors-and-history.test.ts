@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeModelServer, type FakeModelServer } from '../fakes/model-server.js';
 import { isResponseError, makeWorkspace, TEST_KEYS, TestClient, writeConfig, type Workspace } from './harness.js';
 import { closedPort } from '../fakes/ports.js';
+import { Commands, Requests } from '../../server/src/protocol/methods.js';
 
 async function errorOf(promise: Promise<unknown>): Promise<{ code: number; message: string }> {
   const failure = await promise.then(() => undefined, (error: unknown) => error);
@@ -32,21 +33,21 @@ describe('malformed requests, history across restarts, stdout purity', () => {
     await client.open(uri, 'print("héllo")\n', 'python');
 
     const cases: Array<[() => Promise<unknown>, RegExp]> = [
-      [() => client.command('codebench.ask', { uri: 5, instruction: 'x' }), /arguments\[0\]\.uri/],
-      [() => client.command('codebench.ask', { uri }), /arguments\[0\]\.instruction/],
-      [() => client.command('codebench.ask', { uri, instruction: '   ' }), /instruction: must not be empty/],
-      [() => client.command('codebench.ask', { uri, instruction: 'x', range: { start: { line: -1, character: 0 }, end: { line: 0, character: 0 } } }), /range\.start\.line/],
-      [() => client.command('codebench.ask', { uri, instruction: 'x', provider: 'nope' }), /provider: unknown provider "nope"/],
-      [() => client.command('codebench.ask', { uri, instruction: 'x', sessionId: 'missing' }), /sessionId: no session with id "missing"/],
-      [() => client.command('codebench.ask', { uri: 'untitled:Untitled-1', instruction: 'x' }), /uri: only file: URIs/],
-      [() => client.command('codebench.ask'), /arguments\[0\]/],
+      [() => client.command(Commands.ask.command, { uri: 5, instruction: 'x' }), /arguments\[0\]\.uri/],
+      [() => client.command(Commands.ask.command, { uri }), /arguments\[0\]\.instruction/],
+      [() => client.command(Commands.ask.command, { uri, instruction: '   ' }), /instruction: must not be empty/],
+      [() => client.command(Commands.ask.command, { uri, instruction: 'x', range: { start: { line: -1, character: 0 }, end: { line: 0, character: 0 } } }), /range\.start\.line/],
+      [() => client.command(Commands.ask.command, { uri, instruction: 'x', provider: 'nope' }), /provider: unknown provider "nope"/],
+      [() => client.command(Commands.ask.command, { uri, instruction: 'x', sessionId: 'missing' }), /sessionId: no session with id "missing"/],
+      [() => client.command(Commands.ask.command, { uri: 'untitled:Untitled-1', instruction: 'x' }), /uri: only file: URIs/],
+      [() => client.command(Commands.ask.command), /arguments\[0\]/],
       [() => client.command('codebench.nope', {}), /command: unknown command "codebench.nope"/],
-      [() => client.command('codebench.applyProposal', { proposalId: 'nope' }), /proposalId: no pending proposal/],
-      [() => client.request('codebench/messages', { sessionId: 'nope' }), /params\.sessionId: no session/],
-      [() => client.request('codebench/messages', {}), /params\.sessionId/],
-      [() => client.request('codebench/sessions', { limit: 'ten' }), /params\.limit/],
-      [() => client.request('codebench/search', { query: 42 }), /params\.query/],
-      [() => client.request('codebench/cancel', {}), /params\.runId/],
+      [() => client.command(Commands.applyProposal.command, { proposalId: 'nope' }), /proposalId: no pending proposal/],
+      [() => client.request(Requests.messages.method, { sessionId: 'nope' }), /params\.sessionId: no session/],
+      [() => client.request(Requests.messages.method, {}), /params\.sessionId/],
+      [() => client.request(Requests.sessions.method, { limit: 'ten' }), /params\.limit/],
+      [() => client.request(Requests.search.method, { query: 42 }), /params\.query/],
+      [() => client.request(Requests.cancel.method, {}), /params\.runId/],
     ];
     for (const [send, pattern] of cases) {
       const error = await errorOf(send());
@@ -58,11 +59,11 @@ describe('malformed requests, history across restarts, stdout purity', () => {
 
     // Still serving: a real ask works after all that.
     fake.enqueue({ text: 'It prints a greeting.' });
-    const started = await client.command('codebench.ask', { uri, instruction: 'explain this' });
+    const started = await client.command(Commands.ask.command, { uri, instruction: 'explain this' });
     await client.waitFor(() => client.progress.find((record) => record.value.kind === 'end'));
     // Rejected asks never started a progress: the only one is the real run's.
     expect(client.progress.filter((record) => record.value.kind === 'begin')).toHaveLength(1);
-    const { messages } = await client.request('codebench/messages', { sessionId: started.sessionId });
+    const { messages } = await client.request(Requests.messages.method, { sessionId: started.sessionId });
     expect(messages.at(-1).content).toBe('It prints a greeting.');
     expect(client.frameViolations()).toEqual([]);
     expect(await client.stop()).toBe(0);
@@ -74,7 +75,7 @@ describe('malformed requests, history across restarts, stdout purity', () => {
     await client.initialize();
     await client.open(uri, 'print("héllo")\n', 'python');
     fake.enqueue({ toolCalls: [{ name: 'edit_file', args: { path: 'main.py', old_string: 'héllo', new_string: 'héllo wörld' } }] }, { text: 'Greets the wörld now.' });
-    const first = await client.command('codebench.ask', { uri, instruction: 'greet the world', provider: 'openai' });
+    const first = await client.command(Commands.ask.command, { uri, instruction: 'greet the world', provider: 'openai' });
     await client.waitFor(() => client.diagnostics.get(uri)?.length || undefined, 10_000, 'proposal diagnostics');
     const actions = await client.request<any[]>('textDocument/codeAction', {
       textDocument: { uri },
@@ -88,21 +89,21 @@ describe('malformed requests, history across restarts, stdout purity', () => {
 
     client = TestClient.start({ profile: 'neovim', workspace, runEvents: true });
     await client.initialize();
-    const { sessions } = await client.request('codebench/sessions', { workspaceUri: workspace.uri('').replace(/\/$/, '') });
+    const { sessions } = await client.request(Requests.sessions.method, { workspaceUri: workspace.uri('').replace(/\/$/, '') });
     const session = sessions.find((candidate: any) => candidate.id === first.sessionId);
     expect(session).toMatchObject({ title: 'greet the world', provider: 'openai', messageCount: 2 });
-    const { proposals } = await client.request('codebench/proposals', { sessionId: first.sessionId });
+    const { proposals } = await client.request(Requests.proposals.method, { sessionId: first.sessionId });
     expect(proposals).toHaveLength(1);
     expect(proposals[0]).toMatchObject({ status: 'discarded', summary: 'main.py (+1 −1)' });
     expect(proposals[0].diff).toContain('+print("héllo wörld")');
 
-    const { hits } = await client.request('codebench/search', { query: 'wörld' });
+    const { hits } = await client.request(Requests.search.method, { query: 'wörld' });
     expect(hits.some((hit: any) => hit.sessionId === first.sessionId && hit.snippet.includes('⟦wörld⟧'))).toBe(true);
 
     // A follow-up continues the conversation: the model sees the earlier turn.
     await client.open(uri, 'print("héllo")\n', 'python');
     fake.enqueue({ text: 'Yes, as I said before.' });
-    const second = await client.request('codebench/ask', { uri, instruction: 'are you sure?', sessionId: first.sessionId, provider: 'anthropic' });
+    const second = await client.request(Requests.ask.method, { uri, instruction: 'are you sure?', sessionId: first.sessionId, provider: 'anthropic' });
     expect(second).toMatchObject({ sessionId: first.sessionId, status: 'completed', text: 'Yes, as I said before.' });
     const request = fake.modelRequests.at(-1)!;
     const sent = JSON.stringify(request.body.messages);
@@ -135,7 +136,7 @@ describe('malformed requests, history across restarts, stdout purity', () => {
     await client.initialize();
     const uri = empty.uri('a.txt');
     await client.open(uri, 'hello\n', 'text');
-    await client.command('codebench.ask', { uri, instruction: 'hi' });
+    await client.command(Commands.ask.command, { uri, instruction: 'hi' });
     const error = await client.waitFor(() => client.messages.find((message) => message.type === 1), 20_000, 'error message');
     expect(error.message).toContain('ollama serve');
     expect(error.message).toContain(`127.0.0.1:${port}`);
@@ -154,7 +155,7 @@ describe('malformed requests, history across restarts, stdout purity', () => {
     expect(error.message).toContain(broken.configFile);
     expect(error.message).toMatch(/providers\.x\.model/);
     expect(error.message).toMatch(/review/);
-    const { sessions } = await client.request('codebench/sessions', {});
+    const { sessions } = await client.request(Requests.sessions.method, {});
     expect(sessions).toEqual([]);
     expect(await client.stop()).toBe(0);
   });

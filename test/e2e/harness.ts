@@ -11,6 +11,7 @@ import {
   type MessageConnection,
 } from 'vscode-jsonrpc/node';
 import type { FakeModelServer } from '../fakes/model-server.js';
+import { Notifications } from '../../server/src/protocol/methods.js';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = join(REPO, 'bin', 'codebench.js');
@@ -157,7 +158,7 @@ export class TestClient {
       this.diagnostics.set(params.uri, params.diagnostics);
       changed();
     });
-    this.connection.onNotification('codebench/runEvents', (params: any) => {
+    this.connection.onNotification(Notifications.runEvents.method, (params: any) => {
       this.runEvents.push(params);
       changed();
     });

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeModelServer, type FakeModelServer } from '../fakes/model-server.js';
 import { makeWorkspace, TestClient, writeConfig, type Workspace } from './harness.js';
+import { Commands } from '../../server/src/protocol/methods.js';
 
 /** The Helix chat: a transcript file opened with showDocument, messages sent by code action. */
 const SOURCE = 'export function greet(name: string): string {\n  return "hi " + name;\n}\n';
@@ -86,7 +87,7 @@ describe('chat transcript file as a Helix-like client', () => {
   it('continues the same session and keeps a message typed while the agent was working', async () => {
     await typeAtEnd(chatUri, 'And in French?\n');
     fake.enqueue({ text: 'Il salue quelqu’un par son nom.', chunkDelayMs: 150 });
-    const started = await client.command('codebench.sendChat', { uri: chatUri });
+    const started = await client.command(Commands.sendChat.command, { uri: chatUri });
     expect(started.sessionId).toBe(sessionId);
     await typeAtEnd(chatUri, 'Thanks!');
     const text = await client.waitFor(() => {
@@ -103,23 +104,23 @@ describe('chat transcript file as a Helix-like client', () => {
     const path = fileURLToPath(chatUri);
     writeFileSync(path, `${readFileSync(path, 'utf8').replace(/Thanks!\n?$/, '')}One more question?\n`);
     fake.enqueue({ text: 'Answered on disk.' });
-    await client.command('codebench.sendChat', { uri: chatUri });
+    await client.command(Commands.sendChat.command, { uri: chatUri });
     await expect.poll(() => readFileSync(path, 'utf8'), { timeout: 20_000 }).toContain('Answered on disk.');
     expect(readFileSync(path, 'utf8')).toMatch(/\n## you\n\n<!-- .* -->\n\n$/);
   });
 
   it('opens a stored session by id and rejects bad arguments', async () => {
-    const opened = await client.command('codebench.openChat', { sessionId });
+    const opened = await client.command(Commands.openChat.command, { sessionId });
     expect(fileURLToPath(opened.uri)).toBe(join(workspace.dataDir, 'chats', `${sessionId}.md`));
     expect(readFileSync(fileURLToPath(opened.uri), 'utf8')).toContain('Answered on disk.');
-    await expect(client.command('codebench.openChat', { sessionId: 'nope' })).rejects.toThrow(/no session with id "nope"/);
-    await expect(client.command('codebench.sendChat', { uri: workspace.uri('src/greet.ts') })).rejects.toThrow(/not a codebench chat file/);
+    await expect(client.command(Commands.openChat.command, { sessionId: 'nope' })).rejects.toThrow(/no session with id "nope"/);
+    await expect(client.command(Commands.sendChat.command, { uri: workspace.uri('src/greet.ts') })).rejects.toThrow(/not a codebench chat file/);
     expect(existsSync(join(workspace.dataDir, 'chats', 'nope.md'))).toBe(false);
   });
 
   it('takes a bare instruction string (Helix 25.07 :lsp-workspace-command) for the last file used', async () => {
     fake.enqueue({ text: 'It concatenates.' });
-    const started = await client.command('codebench.ask', 'explain greet');
+    const started = await client.command(Commands.ask.command, 'explain greet');
     expect(started.runId).toMatch(/[0-9a-f-]{36}/);
     await client.waitFor(() => client.progress.some((record) => record.value.kind === 'end' && record.value.message?.includes('It concatenates')) || client.messages.some((message) => message.message.includes('It concatenates')), 20_000, 'the answer');
     expect(JSON.stringify(fake.requests.at(-1))).toContain('greet.ts');

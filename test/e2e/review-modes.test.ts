@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { startFakeModelServer, type FakeModelServer } from '../fakes/model-server.js';
 import { eventually, makeWorkspace, TestClient, writeConfig, type Workspace } from './harness.js';
+import { Commands, Requests } from '../../server/src/protocol/methods.js';
 
 const ORIGINAL = 'let count = 1;\nconsole.log(count);\n';
 const EDITED = 'let count = 2;\nconsole.log(count);\n';
@@ -39,7 +40,7 @@ describe('review modes', () => {
     const uri = workspace.uri('index.js');
     await client.open(uri, ORIGINAL, 'javascript');
     enqueueEdit();
-    await client.command('codebench.ask', { uri, instruction: 'bump the count' });
+    await client.command(Commands.ask.command, { uri, instruction: 'bump the count' });
     await client.waitFor(() => client!.documents.get(uri)!.text === EDITED || undefined, 10_000, 'applied after preview');
     expect(client.prompts.map((prompt) => prompt.actions)).toEqual([['Apply', 'Preview', 'Discard'], ['Apply', 'Discard']]);
     expect(client.shownDocuments).toHaveLength(1);
@@ -54,12 +55,12 @@ describe('review modes', () => {
     const uri = workspace.uri('index.js');
     await client.open(uri, ORIGINAL, 'javascript');
     enqueueEdit();
-    const { sessionId } = await client.command('codebench.ask', { uri, instruction: 'bump again' });
+    const { sessionId } = await client.command(Commands.ask.command, { uri, instruction: 'bump again' });
     await client.waitFor(() => client!.documents.get(uri)!.text === EDITED || undefined, 10_000, 'applied on retry');
     expect(client.refusedEdits).toHaveLength(1);
     expect(client.appliedEdits).toHaveLength(1);
     await eventually(async () => {
-      const { proposals } = await client!.request('codebench/proposals', { sessionId });
+      const { proposals } = await client!.request(Requests.proposals.method, { sessionId });
       expect(proposals[0].status).toBe('applied');
     });
   });
@@ -70,11 +71,11 @@ describe('review modes', () => {
     const uri = workspace.uri('index.js');
     await client.open(uri, ORIGINAL, 'javascript');
     enqueueEdit();
-    const { sessionId } = await client.command('codebench.ask', { uri, instruction: 'bump once more' });
+    const { sessionId } = await client.command(Commands.ask.command, { uri, instruction: 'bump once more' });
     const warning = await client.waitFor(() => client!.messages.find((message) => message.type === 2), 10_000, 'warning');
     expect(warning.message).toContain('the editor refused the edit (document has changed)');
     expect(client.documents.get(uri)!.text).toBe(ORIGINAL);
-    const { proposals } = await client.request('codebench/proposals', { sessionId });
+    const { proposals } = await client.request(Requests.proposals.method, { sessionId });
     expect(proposals[0]).toMatchObject({ status: 'conflict', detail: expect.stringContaining('refused') });
   });
 
@@ -85,7 +86,7 @@ describe('review modes', () => {
     await client.open(uri, ORIGINAL, 'javascript');
     await client.type(uri, { range: { start: { line: 2, character: 0 }, end: { line: 2, character: 0 } }, newText: '// ✓\n' });
     enqueueEdit();
-    await client.command('codebench.ask', { uri, instruction: 'bump automatically' });
+    await client.command(Commands.ask.command, { uri, instruction: 'bump automatically' });
     await client.waitFor(() => client!.documents.get(uri)!.text === `${EDITED}// ✓\n` || undefined, 10_000, 'auto-applied');
     expect(client.appliedEdits[0].documentChanges[0].textDocument.version).toBe(2);
     expect(client.prompts).toEqual([]);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeModelServer, type FakeModelServer } from '../fakes/model-server.js';
 import { isResponseError, makeWorkspace, TestClient, writeConfig, type Profile, type Workspace } from './harness.js';
+import { Commands, Requests } from '../../server/src/protocol/methods.js';
 
 const ORIGINAL = ['const título = "ñ";', 'export function add(a: number, b: number) {', '  return a + b;', '}', ''].join('\n');
 
@@ -56,7 +57,7 @@ describe.each<Profile>(['neovim', 'helix'])('user typing and cancelling during a
       { text: 'Done: added zero for symmetry, which changes nothing at all.', chunkDelayMs: 150 },
     );
     const modelRequests = fake.modelRequests.length;
-    await client.command('codebench.ask', { uri, instruction: 'add zero', provider: 'openai' });
+    await client.command(Commands.ask.command, { uri, instruction: 'add zero', provider: 'openai' });
     // Type once the agent has staged its edit and the second (slow) model turn is streaming.
     await client.waitFor(() => fake.modelRequests.length >= modelRequests + 2 || undefined, 10_000, 'second model turn');
     await client.type(uri, { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, newText: '// typed by the user: ✍️ ok\n' });
@@ -74,7 +75,7 @@ describe.each<Profile>(['neovim', 'helix'])('user typing and cancelling during a
     );
     const modelRequests = fake.modelRequests.length;
     const messages = client.messages.length;
-    await client.command('codebench.ask', { uri, instruction: 'swap', provider: 'anthropic' });
+    await client.command(Commands.ask.command, { uri, instruction: 'swap', provider: 'anthropic' });
     await client.waitFor(() => fake.modelRequests.length >= modelRequests + 2 || undefined, 10_000, 'second model turn');
     await client.type(uri, { range: { start: { line: 2, character: 9 }, end: { line: 2, character: 14 } }, newText: 'a * b;' });
     const typed = client.documents.get(uri)!.text;
@@ -99,7 +100,7 @@ describe.each<Profile>(['neovim', 'helix'])('user typing and cancelling during a
   it('cancels from the progress UI, stores the partial text, and keeps serving', async () => {
     await resetDocument();
     fake.enqueue({ text: 'one two three four five six seven eight nine ten eleven twelve', chunkDelayMs: 300 });
-    const started = await client.command('codebench.ask', { uri, instruction: 'talk slowly', provider: 'ollama' });
+    const started = await client.command(Commands.ask.command, { uri, instruction: 'talk slowly', provider: 'ollama' });
     const begin = await client.waitFor(() => client.progress.find((record) => record.value.kind === 'begin' && !client.progressEnd(record.token) && record));
     await client.waitFor(() => fake.modelRequests.at(-1)?.body?.messages || undefined);
     await new Promise((resolve) => setTimeout(resolve, 700));
@@ -108,7 +109,7 @@ describe.each<Profile>(['neovim', 'helix'])('user typing and cancelling during a
     const end = await client.waitFor(() => client.progressEnd(begin.token), 5000, 'end after cancel');
     expect(end.value.message).toBe('cancelled');
     expect(end.at - cancelledAt).toBeLessThan(1000);
-    const { messages } = await client.request('codebench/messages', { sessionId: started.sessionId });
+    const { messages } = await client.request(Requests.messages.method, { sessionId: started.sessionId });
     expect(messages.map((message: any) => message.role)).toEqual(['user', 'assistant']);
     expect(messages[1].content).toMatch(/^one two/);
     expect(messages[1].content).not.toContain('twelve');
@@ -117,24 +118,24 @@ describe.each<Profile>(['neovim', 'helix'])('user typing and cancelling during a
   it('cancels a codebench/ask request with $/cancelRequest (RequestCancelled)', async () => {
     fake.enqueue({ text: 'a b c d e f g h i j k l m n o p', chunkDelayMs: 300 });
     const source = new (await import('vscode-jsonrpc')).CancellationTokenSource();
-    const pending = client.connection.sendRequest('codebench/ask', { uri, instruction: 'slow again', provider: 'compatible' }, source.token);
+    const pending = client.connection.sendRequest(Requests.ask.method, { uri, instruction: 'slow again', provider: 'compatible' }, source.token);
     await client.waitFor(() => fake.modelRequests.at(-1)?.rawBody.includes('slow again') || undefined);
     source.cancel();
     const error = await pending.then(() => undefined, (failure: unknown) => failure);
     expect(isResponseError(error)).toBe(true);
     expect((error as any).code).toBe(-32800);
     // Still serving.
-    const { sessions } = await client.request('codebench/sessions', {});
+    const { sessions } = await client.request(Requests.sessions.method, {});
     expect(sessions.length).toBeGreaterThan(0);
   });
 
   it('cancels by run id with codebench/cancel', async () => {
     fake.enqueue({ text: 'x y z x y z x y z x y z', chunkDelayMs: 300 });
-    const pending = client.request('codebench/ask', { uri, instruction: 'slow the third', provider: 'ollama' });
+    const pending = client.request(Requests.ask.method, { uri, instruction: 'slow the third', provider: 'ollama' });
     const begin = await client.waitFor(() => client.progress.find((record) => record.value.kind === 'begin' && record.value.message?.includes('slow the third') && record));
     await client.waitFor(() => fake.modelRequests.at(-1)?.rawBody.includes('slow the third') || undefined);
     // A client that does not know the run id yet (the request has not answered) cancels them all.
-    const { cancelled } = await client.command('codebench.cancel', {});
+    const { cancelled } = await client.command(Commands.cancel.command, {});
     expect(cancelled).toHaveLength(1);
     const finished = await pending;
     expect(finished.status).toBe('cancelled');

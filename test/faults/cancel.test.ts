@@ -5,6 +5,7 @@ import { runJsonLines } from '../../server/src/providers/subprocess.js';
 import { startFakeModelServer, type FakeModelServer } from '../fakes/model-server.js';
 import { closingProxy, faultWorkspace, startClient, WIRES, type ClosingProxy, type TestClient, type Workspace } from './fault-harness.js';
 import { isResponseError } from '../e2e/harness.js';
+import { Requests } from '../../server/src/protocol/methods.js';
 
 /** Cancelling reaches the model: the HTTP stream closes, and CLI process groups die, at once. */
 
@@ -30,7 +31,7 @@ describe.each(WIRES)('$/cancelRequest on codebench/ask over %s', (wire) => {
     const words = Array.from({ length: 60 }, (_, i) => `w${i}`).join(' ');
     fake.enqueue({ text: words, chunkDelayMs: 100 });
     const source = new CancellationTokenSource();
-    const pending = client.connection.sendRequest('codebench/ask', { uri: workspace.uri('main.py'), instruction: 'talk slowly', provider: wire }, source.token);
+    const pending = client.connection.sendRequest(Requests.ask.method, { uri: workspace.uri('main.py'), instruction: 'talk slowly', provider: wire }, source.token);
     const outcome = pending.then(
       (value) => ({ value, error: undefined as unknown }),
       (error: unknown) => ({ value: undefined, error }),
@@ -49,7 +50,7 @@ describe.each(WIRES)('$/cancelRequest on codebench/ask over %s', (wire) => {
 
     // Still serving, and the cancelled run's partial text is in history.
     fake.enqueue({ text: 'fine again' });
-    const next = await client.request('codebench/ask', { uri: workspace.uri('main.py'), instruction: 'again', provider: wire });
+    const next = await client.request(Requests.ask.method, { uri: workspace.uri('main.py'), instruction: 'again', provider: wire });
     expect(next).toMatchObject({ status: 'completed', text: 'fine again' });
   });
 });

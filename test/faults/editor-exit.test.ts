@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN } from '../e2e/harness.js';
 import { startFakeModelServer, type FakeModelServer } from '../fakes/model-server.js';
 import { exitOf, faultWorkspace, runStatuses, spawnServer, TEST_KEYS, TestClient, type Workspace } from './fault-harness.js';
+import { Commands } from '../../server/src/protocol/methods.js';
 
 /**
  * The editor goes away without `shutdown`: stdin closes, or the editor process dies while the
@@ -54,7 +55,7 @@ describe('the editor exits without shutdown', () => {
   async function startSlowRun(client: TestClient): Promise<string> {
     const requestsBefore = fake.modelRequests.length;
     fake.enqueue(SLOW);
-    const { runId } = await client.command('codebench.ask', { uri: workspace.uri('main.py'), instruction: 'talk slowly', provider: 'openai' });
+    const { runId } = await client.command(Commands.ask.command, { uri: workspace.uri('main.py'), instruction: 'talk slowly', provider: 'openai' });
     expect(await until(() => fake.modelRequests.length > requestsBefore, 10_000)).toBe(true);
     return runId;
   }

@@ -1,12 +1,13 @@
 import type { ChildProcess } from 'node:child_process';
 import { frame } from './fault-harness.js';
+import { Commands } from '../../server/src/protocol/methods.js';
 
 /** Random JSON values and a raw LSP wire for protocol-fuzz.test.ts. */
 
 export type Random = () => number;
 
 const KEYS = ['uri', 'textDocument', 'range', 'start', 'line', 'character', 'instruction', 'sessionId', 'query', 'limit', 'runId', 'command', 'arguments', 'proposalId', 'hunks', 'settings', 'codebench', 'event', 'contentChanges', 'text', 'version', 'id', '__proto__', 'constructor'];
-const STRINGS = ['', ' ', 'file:///', 'file:///etc/passwd', '../../x', '\u0000', '\ud800', 'é😀', '%', '${x}', 'codebench.ask', 'null', '-1', 'a'.repeat(5000)];
+const STRINGS = ['', ' ', 'file:///', 'file:///etc/passwd', '../../x', '\u0000', '\ud800', 'é😀', '%', '${x}', Commands.ask.command, 'null', '-1', 'a'.repeat(5000)];
 const NUMBERS = [0, -1, 1, 0.5, -0.0, 1e308, -1e308, 2 ** 31, 2 ** 53 - 1, Number.MAX_SAFE_INTEGER, 1e-300];
 
 export function randomValue(random: Random, depth: number): unknown {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeModelServer, type FakeModelServer } from '../fakes/model-server.js';
 import { faultWorkspace, openDatabase, prng, SOURCE, TestClient, type Workspace } from './fault-harness.js';
+import { Commands, Requests } from '../../server/src/protocol/methods.js';
 
 /**
  * `kill -9` of the server mid-run, many times over one data directory: the database stays intact,
@@ -35,7 +36,7 @@ describe('kill -9 in the middle of runs', () => {
       // Half the asks continue one session, so kills also land between writes to the same rows.
       const instruction = `iteration ${iteration}`;
       const continueSession = sessionId !== undefined && random() < 0.5;
-      const ask = client.command('codebench.ask', { uri: workspace.uri('main.py'), instruction, provider: 'openai', ...(continueSession ? { sessionId } : {}) });
+      const ask = client.command(Commands.ask.command, { uri: workspace.uri('main.py'), instruction, provider: 'openai', ...(continueSession ? { sessionId } : {}) });
       ask.then(
         (started: { runId: string; sessionId: string }) => {
           acknowledged.push({ ...started, instruction });
@@ -73,7 +74,7 @@ describe('kill -9 in the middle of runs', () => {
     // The next start recovers: nothing stays 'running'.
     const client = TestClient.start({ profile: 'neovim', workspace });
     await client.initialize();
-    await client.request('codebench/sessions', {});
+    await client.request(Requests.sessions.method, {});
     const check = openDatabase(workspace);
     try {
       const statuses = check.prepare('SELECT status, COUNT(*) AS n FROM runs GROUP BY status').all() as Array<{ status: string; n: number }>;
@@ -87,7 +88,7 @@ describe('kill -9 in the middle of runs', () => {
     // And it serves: a normal ask works on the recovered database.
     fake.reset();
     fake.enqueue({ text: 'recovered' });
-    const result = await client.request('codebench/ask', { uri: workspace.uri('main.py'), instruction: 'after the crashes', provider: 'openai' });
+    const result = await client.request(Requests.ask.method, { uri: workspace.uri('main.py'), instruction: 'after the crashes', provider: 'openai' });
     expect(result).toMatchObject({ status: 'completed', text: 'recovered' });
     expect(await client.stop()).toBe(0);
   }, 180_000);

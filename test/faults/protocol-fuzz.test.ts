@@ -3,6 +3,7 @@ import { makeWorkspace, writeConfig } from '../e2e/harness.js';
 import { startFakeModelServer, type FakeModelServer } from '../fakes/model-server.js';
 import { prng, SOURCE, spawnServer, type Workspace } from './fault-harness.js';
 import { LspWire, randomValue, type Random } from './fuzz-values.js';
+import { Commands, Requests } from '../../server/src/protocol/methods.js';
 
 /**
  * Thousands of random and mutated JSON-RPC messages against a spawned `codebench lsp`. The server
@@ -26,14 +27,14 @@ const MESSAGES = 3200;
 const REQUESTS = [
   'textDocument/codeAction',
   'workspace/executeCommand',
-  'codebench/ask',
-  'codebench/cancel',
-  'codebench/sessions',
-  'codebench/messages',
-  'codebench/search',
-  'codebench/proposals',
-  'codebench/proposal',
-  'codebench/health',
+  Requests.ask.method,
+  Requests.cancel.method,
+  Requests.sessions.method,
+  Requests.messages.method,
+  Requests.search.method,
+  Requests.proposals.method,
+  Requests.proposal.method,
+  Requests.health.method,
   'textDocument/hover',
   'textDocument/completion',
 ];
@@ -50,7 +51,7 @@ const NOTIFICATIONS = [
   '$/unknownNotification',
   'codebench/bogus',
 ];
-const COMMANDS = ['codebench.ask', 'codebench.askPrompt', 'codebench.cancel', 'codebench.applyProposal', 'codebench.previewProposal', 'codebench.discardProposal', 'codebench.confirmApplied', 'codebench.nope'];
+const COMMANDS = [Commands.ask.command, Commands.askPrompt.command, Commands.cancel.command, Commands.applyProposal.command, Commands.previewProposal.command, Commands.discardProposal.command, Commands.confirmApplied.command, 'codebench.nope'];
 
 describe('protocol fuzz', () => {
   let fake: FakeModelServer;
@@ -83,7 +84,7 @@ describe('protocol fuzz', () => {
           return { textDocument: { uri: pick([uri, unopened, 'untitled:x', 'not a uri']) }, range: range(), context: { diagnostics: [] } };
         case 'workspace/executeCommand':
           return { command: pick(COMMANDS), arguments: [{ uri: pick([uri, unopened]), instruction: 'explain', range: range(), proposalId: 'p', runId: 'r' }] };
-        case 'codebench/ask':
+        case Requests.ask.method:
           return { uri: pick([uri, unopened]), instruction: 'explain', range: range() };
         case 'textDocument/didOpen':
           return { textDocument: { uri: pick([uri, unopened]), languageId: 'python', version: 1, text: SOURCE } };
@@ -136,19 +137,19 @@ describe('protocol fuzz', () => {
         wire.send({ jsonrpc: '2.0', id: pick([null, true, {}, [1], { id: 1 }]), method: pick(REQUESTS), params: {} }, false);
         count('odd id');
       } else if (roll < 0.82) {
-        wire.send([{ jsonrpc: '2.0', id: newId(), method: 'codebench/sessions' }, { jsonrpc: '2.0', method: 'initialized' }], false);
+        wire.send([{ jsonrpc: '2.0', id: newId(), method: Requests.sessions.method }, { jsonrpc: '2.0', method: 'initialized' }], false);
         count('batch');
       } else if (roll < 0.86) {
         wire.send(randomValue(random, 3), false);
         count('not a message');
       } else {
-        count(`framing:${wire.mangled(random, { jsonrpc: '2.0', id: newId(), method: 'codebench/sessions', params: {} })}`);
+        count(`framing:${wire.mangled(random, { jsonrpc: '2.0', id: newId(), method: Requests.sessions.method, params: {} })}`);
       }
       if (i % 200 === 0) await wire.drain();
       if (i % 800 === 400) {
         // A few messages in the megabytes.
         const huge = 'é'.repeat(1_500_000 + Math.floor(random() * 500_000));
-        wire.send({ jsonrpc: '2.0', id: newId(), method: 'codebench/search', params: { query: huge } }, true);
+        wire.send({ jsonrpc: '2.0', id: newId(), method: Requests.search.method, params: { query: huge } }, true);
         wire.notify('textDocument/didOpen', { textDocument: { uri: workspace.uri(`huge-${i}.py`), languageId: 'python', version: 1, text: huge } });
         wire.send({ jsonrpc: '2.0', id: newId(), method: 'textDocument/codeAction', params: { textDocument: { uri: workspace.uri(`huge-${i}.py`) }, range: { start: { line: 0, character: 1e6 }, end: { line: 0, character: 1e6 + 5 } }, context: { diagnostics: [] } } }, true);
         wire.send({ jsonrpc: '2.0', id: newId(), method: `fuzz/huge`, params: { blob: huge } }, true);
@@ -164,10 +165,10 @@ describe('protocol fuzz', () => {
     expect(wire.outputProblems).toEqual([]);
 
     // Still serving normally.
-    const sessions = (await wire.request('codebench/sessions', {})) as { sessions: unknown[] };
+    const sessions = (await wire.request(Requests.sessions.method, {})) as { sessions: unknown[] };
     expect(Array.isArray(sessions.sessions)).toBe(true);
     fake.enqueue({ text: 'still fine' });
-    const asked = (await wire.request('codebench/ask', { uri, instruction: 'after the fuzz', provider: 'ollama' }, 20_000)) as { status: string; text: string };
+    const asked = (await wire.request(Requests.ask.method, { uri, instruction: 'after the fuzz', provider: 'ollama' }, 20_000)) as { status: string; text: string };
     expect(asked).toMatchObject({ status: 'completed', text: 'still fine' });
     // Malformed params are InvalidParams naming the field, never a handler's TypeError.
     expect(wire.internalErrors(), `seed ${SEED}, sent ${JSON.stringify(counts)}`).toEqual({});

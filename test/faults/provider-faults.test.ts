@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeModelServer, type FakeModelServer, type FakeTurn } from '../fakes/model-server.js';
 import { faultWorkspace, startClient, WIRES, type TestClient, type Wire, type Workspace } from './fault-harness.js';
+import { Requests } from '../../server/src/protocol/methods.js';
 
 /**
  * Provider faults end to end through `codebench lsp`, on every wire format: the SDK-level
@@ -63,10 +64,10 @@ describe.each(WIRES)('provider faults end to end over %s', (wire) => {
     const progressFrom = client.progress.length;
     const messagesFrom = client.messages.length;
     const started = Date.now();
-    const result = await client.request('codebench/ask', { uri: workspace.uri('main.py'), instruction: `fault ${turns.length}`, provider });
+    const result = await client.request(Requests.ask.method, { uri: workspace.uri('main.py'), instruction: `fault ${turns.length}`, provider });
     const elapsedMs = Date.now() - started;
     const progress = client.progress.slice(progressFrom);
-    const { messages } = await client.request('codebench/messages', { sessionId: result.sessionId });
+    const { messages } = await client.request(Requests.messages.method, { sessionId: result.sessionId });
     return {
       result,
       elapsedMs,

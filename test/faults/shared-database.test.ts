@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../server/src/store/store.js';
 import { startFakeModelServer, type FakeModelServer } from '../fakes/model-server.js';
 import { openDatabase, faultWorkspace, SOURCE, TestClient, type Workspace } from './fault-harness.js';
+import { Requests } from '../../server/src/protocol/methods.js';
 
 /** Two editors on one database at once, and WAL growth under many writes. */
 
@@ -35,11 +36,11 @@ describe('two servers on the same database', () => {
     // Many small text chunks: each run writes its session, run, messages and counters while the other server does too.
     for (let i = 0; i < 2 * RUNS_PER_EDITOR; i++) fake.enqueue({ text: Array.from({ length: 20 }, (_, j) => `t${j}`).join(' '), chunkDelayMs: 2 });
     // One shared session, continued by both editors, plus a fresh session per run.
-    const first = await editors[0]!.request('codebench/ask', { uri: workspace.uri('main.py'), instruction: 'shared start', provider: 'ollama' });
+    const first = await editors[0]!.request(Requests.ask.method, { uri: workspace.uri('main.py'), instruction: 'shared start', provider: 'ollama' });
     const results = await Promise.all(
       editors.flatMap((client, editor) =>
         Array.from({ length: RUNS_PER_EDITOR }, (_, i) =>
-          client.request('codebench/ask', {
+          client.request(Requests.ask.method, {
             uri: workspace.uri('main.py'),
             instruction: `editor ${editor} run ${i}`,
             provider: 'ollama',

@@ -3,9 +3,9 @@ import { linkSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ShadowWorkspace } from '../../server/src/agent/shadow.js';
+import { ShadowWorkspace } from '../../server/src/agent/workspace/shadow-workspace.js';
 import { builtInTools, runTool } from '../../server/src/agent/tools/index.js';
-import { expansionIn, WorkspaceFiles } from '../../server/src/agent/workspace.js';
+import { expansionIn, WorkspaceFiles } from '../../server/src/agent/workspace/workspace-files.js';
 
 let base: string;
 let root: string;

@@ -6,6 +6,7 @@ import { TestClient, type Workspace } from '../e2e/harness.js';
 import { startFakeModelServer, type FakeModelServer } from '../fakes/model-server.js';
 import { askAndWait, EXPECTED, expectUserTreeUntouched, FIRST_ASK, makeCliWorkspace, UNSAVED, type CliWorkspace } from './cli-workspace.js';
 import { CLAUDE, HAVE_CLAUDE } from './claude-tool.js';
+import { Requests } from '../../server/src/protocol/methods.js';
 
 /**
  * The claude CLI end to end: the built `codebench lsp`, a Neovim-like client, a git workspace with
@@ -56,7 +57,7 @@ describe.skipIf(!HAVE_CLAUDE)('claude CLI through the language server', { timeou
     // The editor owns the files: nothing on disk changed, the uncommitted change included.
     expectUserTreeUntouched(tree);
 
-    const { messages: transcript } = await client.request('codebench/messages', { sessionId });
+    const { messages: transcript } = await client.request(Requests.messages.method, { sessionId });
     expect(transcript.map((message: any) => [message.role, message.content])).toEqual([
       ['user', expect.stringContaining(FIRST_ASK)],
       ['assistant', 'Changed the greeting.'],

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { expect } from 'vitest';
 import { makeWorkspace, type TestClient, type Workspace } from '../e2e/harness.js';
+import { Commands } from '../../server/src/protocol/methods.js';
 
 /**
  * The set-up both CLI datasources (claude, codex) are tested on end to end: a git workspace with a
@@ -62,7 +63,7 @@ export function expectUserTreeUntouched({ workspace, diskBefore, statusBefore }:
 /** Runs `codebench.ask` and waits for its progress to end; returns the ids and its progress messages. */
 export async function askAndWait(client: TestClient, params: Record<string, unknown>): Promise<{ sessionId: string; messages: string[] }> {
   const progressBefore = client.progress.length;
-  const started = await client.command('codebench.ask', params);
+  const started = await client.command(Commands.ask.command, params);
   const begin = await client.waitFor(() => client.progress.slice(progressBefore).find((record) => record.value.kind === 'begin'), 10_000, 'progress begin');
   await client.waitFor(() => client.progressEnd(begin.token), 45_000, 'progress end');
   const messages = client.progress.filter((record) => record.token === begin.token).map((record) => record.value.message ?? '');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCodex } from '../../server/src/providers/codex-cli.js';
-import type { CliCall, CliProviderConfig } from '../../server/src/providers/external.js';
+import type { CliCall, CliProviderConfig } from '../../server/src/providers/cli-call.js';
 import type { ExternalAgentOutcome, ExternalEvent } from '../../server/src/providers/types.js';
 import { startFakeModelServer, type FakeModelServer } from '../fakes/model-server.js';
 import { CODEX, CODEX_MODEL, HAVE_CODEX } from './codex-tool.js';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createGrepTool } from '../../server/src/agent/tools/grep.js';
 import { RegexSearcher } from '../../server/src/agent/tools/grep-search.js';
-import { WorkspaceFiles } from '../../server/src/agent/workspace.js';
+import { WorkspaceFiles } from '../../server/src/agent/workspace/workspace-files.js';
 
 /**
  * A model's grep pattern must never freeze the process: matching runs in a worker thread with a

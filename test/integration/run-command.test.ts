@@ -5,11 +5,11 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ApprovalDecision, ApprovalRequest, Approver } from '../../server/src/agent/approvals.js';
-import { commandEnvironment, isCredentialName } from '../../server/src/agent/command-exec.js';
-import { CommandGate, commandLimits } from '../../server/src/agent/command-gate.js';
+import type { ApprovalDecision, ApprovalRequest, Approver } from '../../server/src/agent/commands/approvals.js';
+import { commandEnvironment, isCredentialName } from '../../server/src/agent/commands/exec.js';
+import { CommandGate, commandLimits } from '../../server/src/agent/commands/gate.js';
 import { runCommandTool } from '../../server/src/agent/tools/run-command.js';
-import { WorkspaceFiles } from '../../server/src/agent/workspace.js';
+import { WorkspaceFiles } from '../../server/src/agent/workspace/workspace-files.js';
 import { Store } from '../../server/src/store/store.js';
 
 let tmp: string;

@@ -4,9 +4,10 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ShadowWorkspace } from '../../server/src/agent/shadow.js';
+import { ShadowWorkspace } from '../../server/src/agent/workspace/shadow-workspace.js';
 import { startFakeModelServer, type FakeModelServer } from '../fakes/model-server.js';
 import { BIN, makeWorkspace, TestClient, type Workspace } from '../e2e/harness.js';
+import { Commands } from '../../server/src/protocol/methods.js';
 
 /**
  * A full run through the built language server with an API key in the environment and a
@@ -62,7 +63,7 @@ describe('secrets never leak out of a run', () => {
     const uri = workspace.uri('src/config.ts');
     await client.open(uri, SOURCE);
     const before = client.progress.length;
-    const started = await client.command('codebench.ask', {
+    const started = await client.command(Commands.ask.command, {
       uri,
       // The selection holds the token: the context message must be scrubbed too.
       range: { start: { line: 1, character: 0 }, end: { line: 2, character: 0 } },

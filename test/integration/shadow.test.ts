@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cleanStaleShadows, ShadowWorkspace } from '../../server/src/agent/shadow.js';
+import { cleanStaleShadows, ShadowWorkspace } from '../../server/src/agent/workspace/shadow-workspace.js';
 
 function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, {

@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Agent } from '../../server/src/agent/agent.js';
-import { writeFilesInside } from '../../server/src/agent/apply-guard.js';
-import { applyProposal, diskAccess, type FileAccess } from '../../server/src/agent/apply-proposal.js';
-import { proposalFilesFromChanges, type Proposal } from '../../server/src/agent/proposal.js';
-import { ProposalBook } from '../../server/src/agent/proposal-book.js';
+import { writeFilesInside } from '../../server/src/agent/proposals/apply-guard.js';
+import { applyProposal, diskAccess, type FileAccess } from '../../server/src/agent/proposals/apply-without-editor.js';
+import { proposalFilesFromChanges, type Proposal } from '../../server/src/agent/proposals/proposal.js';
+import { PendingProposals } from '../../server/src/agent/proposals/pending-proposals.js';
 import { builtInTools, runTool } from '../../server/src/agent/tools/index.js';
-import { WorkspaceFiles } from '../../server/src/agent/workspace.js';
+import { WorkspaceFiles } from '../../server/src/agent/workspace/workspace-files.js';
 
 // Paths are checked when the agent stages them; these attacks change the tree between staging and
 // `ask --yes` / ACP apply. Each must apply nothing, name the file, and leave every target untouched.
@@ -19,7 +19,7 @@ let base: string;
 let root: string;
 let outside: string;
 // The proposal is not registered in this book, so settling records nothing: the fate is not under test.
-const agent = { proposals: new ProposalBook(async () => { throw new Error('no store in this test'); }) } as unknown as Agent;
+const agent = { proposals: new PendingProposals(async () => { throw new Error('no store in this test'); }) } as unknown as Agent;
 
 function write(path: string, text: string): void {
   mkdirSync(dirname(path), { recursive: true });

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ShadowWorkspace } from '../../server/src/agent/shadow.js';
+import { ShadowWorkspace } from '../../server/src/agent/workspace/shadow-workspace.js';
 import { builtInTools, runTool } from '../../server/src/agent/tools/index.js';
-import { WorkspaceFiles } from '../../server/src/agent/workspace.js';
+import { WorkspaceFiles } from '../../server/src/agent/workspace/workspace-files.js';
 
 // A repository crafted by someone else: links that lead, one way or another, to protected files
 // or into .git. Every way of spelling the path must be judged by where it really leads.

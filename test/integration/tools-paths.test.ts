@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { builtInTools, runTool } from '../../server/src/agent/tools/index.js';
-import { WorkspaceFiles } from '../../server/src/agent/workspace.js';
+import { WorkspaceFiles } from '../../server/src/agent/workspace/workspace-files.js';
 
 let tmp: string;
 let root: string;

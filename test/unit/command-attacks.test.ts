@@ -3,8 +3,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, w
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseCommand } from '../../server/src/agent/command-parse.js';
-import { evaluateCommand, rulesFor, type CommandRule, type PolicyContext } from '../../server/src/agent/command-policy.js';
+import { parseCommand } from '../../server/src/agent/commands/parse.js';
+import { evaluateCommand, rulesFor, type CommandRule, type PolicyContext } from '../../server/src/agent/commands/policy.js';
 
 /**
  * Generated attacks on the command policy: each family is a loop over spellings, letter cases,

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseCommand, unquotedMagic } from '../../server/src/agent/command-parse.js';
-import { evaluateCommand, matchesAllow, matchesDeny, rulesFor, type CommandRule, type PolicyContext } from '../../server/src/agent/command-policy.js';
+import { parseCommand, unquotedMagic } from '../../server/src/agent/commands/parse.js';
+import { evaluateCommand, matchesAllow, matchesDeny, rulesFor, type CommandRule, type PolicyContext } from '../../server/src/agent/commands/policy.js';
 
 const rules: CommandRule[] = [
   { kind: 'allow', argv: ['npm', 'test'] },

@@ -2,8 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Overlay } from '../../server/src/agent/overlay.js';
-import { WorkspaceFiles, type OpenDocuments } from '../../server/src/agent/workspace.js';
+import { Overlay } from '../../server/src/agent/workspace/overlay.js';
+import { WorkspaceFiles, type OpenDocuments } from '../../server/src/agent/workspace/workspace-files.js';
 
 describe('Overlay', () => {
   it('keeps the first base snapshot and lets later reads see staged text', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PLACEHOLDER_REFUSAL, placeholderIn, SecretScrubber, SensitiveFiles } from '../../server/src/agent/secrets.js';
+import { PLACEHOLDER_REFUSAL, placeholderIn, SecretScrubber, SensitiveFiles } from '../../server/src/agent/workspace/secrets.js';
 import { redactSecretText } from '../../server/src/providers/secret-patterns.js';
 
 // Fake credentials in the real formats, assembled so this file itself holds no scannable token.

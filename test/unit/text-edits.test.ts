@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyEdits, computeEdits } from '../../server/src/agent/text-edits.js';
-import { rebase } from '../../server/src/agent/rebase.js';
+import { applyEdits, computeEdits } from '../../server/src/agent/proposals/text-edits.js';
+import { rebase } from '../../server/src/agent/proposals/rebase.js';
 
 describe('minimal edits', () => {
   it('replaces only the characters that differ', () => {

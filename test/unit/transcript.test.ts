@@ -5,7 +5,7 @@ import {
   transcriptToMarkdown,
   truncateLines,
   type Transcript,
-} from '../../server/src/agent/transcript.js';
+} from '../../server/src/agent/history/transcript.js';
 
 const at = (second: number) => `2025-03-04T10:00:${String(second).padStart(2, '0')}.000Z`;
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AgentContext, RequestPermissionResponse } from '@agentclientprotocol/sdk';
-import type { ApprovalDecision, Approver } from '../agent/approvals.js';
+import type { ApprovalDecision, Approver } from '../agent/commands/approvals.js';
 
 /**
  * Command approval over ACP: `session/request_permission` with an `execute` tool call showing the

@@ -21,13 +21,13 @@ import {
   type SetSessionModeRequest,
 } from '@agentclientprotocol/sdk';
 import { acpApprover } from './approvals.js';
-import { applyProposal, diskAccess, type FileAccess } from '../agent/apply-proposal.js';
+import { applyProposal, diskAccess, type FileAccess } from '../agent/proposals/apply-without-editor.js';
 import type { RunHandle } from '../agent/agent.js';
 import { AskError } from '../agent/agent.js';
-import type { Proposal } from '../agent/proposal.js';
+import type { Proposal } from '../agent/proposals/proposal.js';
 import type { AgentRuntime } from '../agent/runtime.js';
-import { loadTranscript, transcriptTimeline } from '../agent/transcript.js';
-import { isInside } from '../agent/workspace.js';
+import { loadTranscript, transcriptTimeline } from '../agent/history/transcript.js';
+import { isInside } from '../agent/workspace/workspace-files.js';
 import { proposalToolCall, proposalToolCallId, replayUpdates, updateForEvent } from './updates.js';
 
 type Mode = 'ask' | 'auto';

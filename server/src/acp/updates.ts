@@ -1,7 +1,7 @@
 import type { SessionUpdate, ToolKind } from '@agentclientprotocol/sdk';
 import type { RunEvent } from '../agent/events.js';
-import type { Proposal } from '../agent/proposal.js';
-import type { TranscriptEntry } from '../agent/transcript.js';
+import type { Proposal } from '../agent/proposals/proposal.js';
+import type { TranscriptEntry } from '../agent/history/transcript.js';
 
 const KINDS: Record<string, ToolKind> = {
   read_file: 'read',

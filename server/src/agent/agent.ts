@@ -2,21 +2,23 @@ import type { Config } from '../config/schema.js';
 import type { ProviderConfig } from '../config/schema.js';
 import type { ExternalAgent, LanguageModel } from '../providers/types.js';
 import type { Store } from '../store/store.js';
-import type { Approver } from './approvals.js';
-import { runBuiltIn } from './built-in-run.js';
-import { commandEnvironment } from './command-exec.js';
-import { CommandGate, commandLimits } from './command-gate.js';
+import type { Approver } from './commands/approvals.js';
+import { runBuiltIn } from './run/built-in-driver.js';
+import { commandEnvironment } from './commands/exec.js';
+import { CommandGate, commandLimits } from './commands/gate.js';
 import type { RunEvent } from './events.js';
-import { runExternal } from './external-run.js';
-import type { ToolCallRecord } from './loop.js';
-import type { AskContext } from './prompt.js';
-import { ProposalBook } from './proposal-book.js';
-import { describeProposal, proposalFilesFromChanges, unifiedDiff, type Proposal } from './proposal.js';
-import type { DriverResult, RunContext } from './run-types.js';
-import { SensitiveFiles } from './secrets.js';
+import { runExternal } from './run/cli-agent-driver.js';
+import type { ToolCallRecord } from './run/loop.js';
+import type { AskContext } from './run/prompt.js';
+import { PendingProposals } from './proposals/pending-proposals.js';
+import { describeProposal, proposalFilesFromChanges, unifiedDiff, type Proposal } from './proposals/proposal.js';
+import type { AskRequest, DriverResult, RunContext } from './run/driver.js';
+
+export type { AskRequest };
+import { SensitiveFiles } from './workspace/secrets.js';
 import { builtInTools } from './tools/index.js';
 import type { Tool } from './tools/types.js';
-import type { OpenDocuments } from './workspace.js';
+import type { OpenDocuments } from './workspace/workspace-files.js';
 
 /** A request the caller got wrong (unknown provider or session); front-ends map it to InvalidParams. */
 export class AskError extends Error {
@@ -27,20 +29,6 @@ export class AskError extends Error {
     super(message);
     this.name = 'AskError';
   }
-}
-
-export interface AskRequest {
-  /** Identifies the workspace in history (an LSP folder URI, or a file URI of the directory). */
-  workspaceUri: string;
-  roots: string[];
-  instruction: string;
-  filePath?: string;
-  selection?: AskContext['selection'];
-  diagnostics?: AskContext['diagnostics'];
-  provider?: string;
-  sessionId?: string;
-  /** Asks the user before run_command runs something no rule allows; absent ⇒ such commands are denied. */
-  approver?: Approver;
 }
 
 export interface RunOutcome {
@@ -92,13 +80,13 @@ function isExternal(config: ProviderConfig): boolean {
  * front-ends of this.
  */
 export class Agent {
-  readonly proposals: ProposalBook;
+  readonly proposals: PendingProposals;
   private readonly running = new Map<string, RunHandle>();
   private readonly tools: Tool[];
 
   constructor(private readonly dependencies: AgentDependencies) {
     this.tools = dependencies.tools ?? builtInTools();
-    this.proposals = new ProposalBook(dependencies.store);
+    this.proposals = new PendingProposals(dependencies.store);
   }
 
   activeRuns(): RunHandle[] {

@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { ConfigError, configFilePath, dataDirectory, parseConfigLayer, readConfigFile, resolveConfig } from '../config/load.js';
 import { builtInConfig, type Config, type ConfigFile } from '../config/schema.js';
-import { createExternalAgent } from '../providers/external.js';
+import { createExternalAgent } from '../providers/cli-agents.js';
 import { createLanguageModel } from '../providers/registry.js';
 import { Store } from '../store/store.js';
 import { Agent } from './agent.js';
-import { cleanStaleShadows } from './shadow.js';
-import type { OpenDocuments } from './workspace.js';
+import { cleanStaleShadows } from './workspace/shadow-workspace.js';
+import type { OpenDocuments } from './workspace/workspace-files.js';
 
 export type ConfigLayerName = 'initializationOptions' | 'settings';
 

@@ -1,5 +1,5 @@
 import { createInterface, type Interface } from 'node:readline';
-import { denyingApprover, type ApprovalDecision, type Approver } from '../agent/approvals.js';
+import { denyingApprover, type ApprovalDecision, type Approver } from '../agent/commands/approvals.js';
 import type { CliContext } from './context.js';
 import { colorsFor } from './render.js';
 import { visible } from './terminal-text.js';

@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline/promises';
 import { InvalidArgumentError } from 'commander';
 import type { AskRequest } from '../agent/agent.js';
 import { CliError, type CliContext } from './context.js';
-import type { Register } from './program.js';
+import type { Register } from './subcommand.js';
 import { RunRenderer } from './render.js';
 import { applyAndReport, printProposal, runTurn, sigintRouter } from './turn.js';
 

@@ -1,11 +1,11 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
-import type { Approver } from '../agent/approvals.js';
-import type { Proposal } from '../agent/proposal.js';
+import type { Approver } from '../agent/commands/approvals.js';
+import type { Proposal } from '../agent/proposals/proposal.js';
 import { questionOn, terminalApprover } from './approve-prompt.js';
 import { CliError, type CliContext } from './context.js';
-import type { Register } from './program.js';
+import type { Register } from './subcommand.js';
 import { RunRenderer } from './render.js';
 import { visible } from './terminal-text.js';
 import { applyAndReport, printProposal, runTurn, sigintRouter } from './turn.js';

@@ -5,7 +5,7 @@ import { ConfigError, configFilePath, readConfigFile, resolveConfig } from '../c
 import { DEFAULT_OLLAMA_MODEL, DEFAULT_OLLAMA_URL, type Config, type ProviderConfig } from '../config/schema.js';
 import { CliError, type CliContext } from './context.js';
 import { baseUrlOf, keyEnvOf, maskKey, maskSecrets } from './doctor-checks.js';
-import type { Register } from './program.js';
+import type { Register } from './subcommand.js';
 
 // `config path` and `config init` must work when the file is broken, so nothing here goes
 // through context.runtime(), which refuses a broken config.

@@ -14,7 +14,7 @@ import {
   type Check,
   type CheckStatus,
 } from './doctor-checks.js';
-import type { Register } from './program.js';
+import type { Register } from './subcommand.js';
 import { colorsFor, type Colors } from './render.js';
 
 const DEFAULT_TIMEOUT_SECONDS = 3;

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { CliError, type CliContext } from './context.js';
 import { arrayElements, scanToml, TomlScanError, tomlString, tomlStringArray, unquote, type TomlSection } from './helix-toml.js';
-import type { Register } from './program.js';
+import type { Register } from './subcommand.js';
 
 /**
  * `codebench helix-config`: Helix has no wildcard language, and a user's `language-servers` list

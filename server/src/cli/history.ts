@@ -3,12 +3,12 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, Option } from 'commander';
-import { loadTranscript, transcriptToJson, transcriptToMarkdown, type Transcript } from '../agent/transcript.js';
+import { loadTranscript, transcriptToJson, transcriptToMarkdown, type Transcript } from '../agent/history/transcript.js';
 import { lookupSession, MIN_SESSION_PREFIX } from '../store/session-lookup.js';
 import { SNIPPET_CLOSE, SNIPPET_OPEN, type SessionRecord, type Store } from '../store/store.js';
 import { CliError, type CliContext } from './context.js';
 import { registerAudit } from './policy.js';
-import { positiveInteger, type Register } from './program.js';
+import { positiveInteger, type Register } from './subcommand.js';
 import { colorDiff, colorsFor, type Colors } from './render.js';
 import { terminalSafeJson, visible } from './terminal-text.js';
 

@@ -5,7 +5,7 @@ import { KeychainUnavailableError, osKeychain, type Keychain } from '../provider
 import { keyEnvFor } from '../providers/keys.js';
 import { redactSecretText } from '../providers/secret-patterns.js';
 import { CliError, type CliContext } from './context.js';
-import type { Register } from './program.js';
+import type { Register } from './subcommand.js';
 
 /**
  * `codebench keys set|get|delete|list`: API keys in the OS keychain (service "codebench",

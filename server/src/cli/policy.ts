@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { ruleWords } from '../agent/command-policy.js';
+import { ruleWords } from '../agent/commands/policy.js';
 import type { AuditRecord } from '../store/store.js';
 import { CliError, type CliContext } from './context.js';
-import { positiveInteger, type Register } from './program.js';
+import { positiveInteger, type Register } from './subcommand.js';
 
 /**
  * `codebench policy list|allow|deny|remove`: the run_command policy of this workspace (the git

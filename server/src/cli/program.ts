@@ -1,4 +1,4 @@
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { registerAsk } from './ask.js';
 import { registerChat } from './chat.js';
 import { registerConfig } from './config-command.js';
@@ -8,17 +8,10 @@ import { registerHistory } from './history.js';
 import { registerKeys } from './keys.js';
 import { registerPolicy } from './policy.js';
 import { registerHelixConfig } from './helix-config.js';
-
-export type Register = (program: Command, context: CliContext) => void;
+import type { Register } from './subcommand.js';
 
 /** Subcommands, one module each; `lsp` is handled before this module loads (start-up speed). */
 const COMMANDS: Register[] = [registerAsk, registerChat, registerHistory, registerDoctor, registerConfig, registerHelixConfig, registerKeys, registerPolicy];
-
-export function positiveInteger(value: string): number {
-  const number = Number(value);
-  if (!Number.isInteger(number) || number <= 0) throw new InvalidArgumentError('must be a positive integer');
-  return number;
-}
 
 export function buildProgram(context: CliContext, version: string): Command {
   const program = new Command('codebench')

@@ -1,6 +1,6 @@
 import { AskError, type AskRequest, type RunOutcome } from '../agent/agent.js';
-import type { Proposal } from '../agent/proposal.js';
-import { applyProposal } from '../agent/apply-proposal.js';
+import type { Proposal } from '../agent/proposals/proposal.js';
+import { applyProposal } from '../agent/proposals/apply-without-editor.js';
 import { terminalApprover } from './approve-prompt.js';
 import { CliError, type CliContext } from './context.js';
 import { colorDiff, RunRenderer } from './render.js';

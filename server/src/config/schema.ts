@@ -71,7 +71,7 @@ export const configSchema = z.strictObject({
   presets: z.array(presetSchema).optional(),
   /** Upper bound on model turns in one run. */
   maxSteps: z.number().int().min(1).max(200).optional(),
-  /** Glob patterns added to / exempted from the built-in sensitive-file denylist (agent/secrets.ts). */
+  /** Glob patterns added to / exempted from the built-in sensitive-file denylist (agent/workspace/secrets.ts). */
   sensitiveFiles: sensitiveFilesSchema.optional(),
   /** The run_command tool: time and output limits, and how long an approval prompt waits. */
   commands: commandsSchema.optional(),
@@ -91,7 +91,7 @@ export interface Config {
   maxSteps: number;
   /** User additions to the sensitive-file policy; the built-in denylist always applies. */
   sensitiveFiles?: { deny: string[]; allow: string[] };
-  /** run_command limits; defaults in agent/command-gate.ts. */
+  /** run_command limits; defaults in agent/commands/gate.ts. */
   commands?: z.infer<typeof commandsSchema>;
 }
 

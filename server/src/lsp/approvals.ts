@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { CodeAction, Diagnostic } from 'vscode-languageserver';
 import { CodeActionKind, DiagnosticSeverity } from 'vscode-languageserver';
-import type { ApprovalDecision, ApprovalRequest, Approver } from '../agent/approvals.js';
-import { parseCommand } from '../agent/command-parse.js';
-import { launches, programName } from '../agent/command-programs.js';
+import type { ApprovalDecision, ApprovalRequest, Approver } from '../agent/commands/approvals.js';
+import { parseCommand } from '../agent/commands/parse.js';
+import { launches, programName } from '../agent/commands/programs.js';
 import { Commands } from '../protocol/methods.js';
 import type { EditorClient } from './editor-client.js';
 
@@ -77,11 +77,11 @@ export class LspApprovals {
       if (pending.uri !== undefined && pending.uri !== uri) continue;
       const { approve, always, deny } = pending.titles;
       const argument = (decision: ApprovalDecision) => [{ approvalId: pending.id, decision }];
-      actions.push({ title: approve, kind: CodeActionKind.QuickFix, command: { title: 'Approve command', command: Commands.approveCommand, arguments: argument('allow-once') } });
+      actions.push({ title: approve, kind: CodeActionKind.QuickFix, command: { title: 'Approve command', command: Commands.approveCommand.command, arguments: argument('allow-once') } });
       if (always !== undefined) {
-        actions.push({ title: always, kind: CodeActionKind.QuickFix, command: { title: 'Always allow command', command: Commands.approveCommand, arguments: argument('allow-always') } });
+        actions.push({ title: always, kind: CodeActionKind.QuickFix, command: { title: 'Always allow command', command: Commands.approveCommand.command, arguments: argument('allow-always') } });
       }
-      actions.push({ title: deny, kind: CodeActionKind.QuickFix, command: { title: 'Deny command', command: Commands.denyCommand, arguments: [{ approvalId: pending.id }] } });
+      actions.push({ title: deny, kind: CodeActionKind.QuickFix, command: { title: 'Deny command', command: Commands.denyCommand.command, arguments: [{ approvalId: pending.id }] } });
     }
     return actions;
   }

@@ -1,7 +1,7 @@
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { TextDocuments, type TextDocumentContentChangeEvent } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import type { OpenDocuments } from '../agent/workspace.js';
+import type { OpenDocuments } from '../agent/workspace/workspace-files.js';
 import { convertRange, type PositionEncoding } from './positions.js';
 
 export function uriToPath(uri: string): string | undefined {

@@ -131,7 +131,7 @@ export class EditorClient {
         void this.connection.sendProgress(WorkDoneProgress.type, token, value as never);
       },
       runEvents: this.features.runEvents
-        ? (params: RunEventsParams) => void this.connection.sendNotification(Notifications.runEvents, params)
+        ? (params: RunEventsParams) => void this.connection.sendNotification(Notifications.runEvents.method, params)
         : undefined,
       setTimer: (callback, ms) => {
         const timer = setTimeout(callback, ms);

@@ -1,5 +1,6 @@
 import type { RunEvent } from '../agent/events.js';
-import type { RunEventsParams } from '../protocol/methods.js';
+import { Limits, type RunEvent as WireRunEvent, type RunEventsParams } from '../protocol/methods.js';
+import { toWireRunEvent } from './run-events-wire.js';
 
 /** What the reporter needs from the connection; a recording fake is enough to test it. */
 export interface ProgressSink {
@@ -10,9 +11,9 @@ export interface ProgressSink {
   now(): number;
 }
 
-const REPORT_INTERVAL_MS = 250;
+const REPORT_INTERVAL_MS = Limits.progressReportIntervalMs;
 // With reports at 4/s this keeps a run under 20 notifications a second.
-const EVENTS_INTERVAL_MS = 70;
+const EVENTS_INTERVAL_MS = Limits.runEventsIntervalMs;
 const MAX_MESSAGE = 100;
 /** The end message is read once and carries the fix ("…start it with `ollama serve`"): room for it. */
 const MAX_END_MESSAGE = 300;
@@ -31,7 +32,7 @@ export class RunProgress {
   private lastSentAt = 0;
   private currentMessage = '';
   private reportTimer: { cancel(): void } | undefined;
-  private pendingEvents: RunEvent[] = [];
+  private pendingEvents: WireRunEvent[] = [];
   private eventsTimer: { cancel(): void } | undefined;
   private lastEventsFlushAt = -Infinity;
   private recentText = '';
@@ -148,8 +149,9 @@ export class RunProgress {
 
   private queueEvent(event: RunEvent): void {
     const last = this.pendingEvents.at(-1);
+    // A fresh wire object per event, so coalescing text below never mutates the core's event.
     if (event.type === 'text' && last?.type === 'text') last.text += event.text;
-    else this.pendingEvents.push(event.type === 'text' ? { ...event } : event);
+    else this.pendingEvents.push(toWireRunEvent(event));
     // Leading edge: the first event after a quiet spell goes out at once (the first token must
     // not wait for a window); what follows within the window is batched.
     const quiet = this.sink.now() - this.lastEventsFlushAt >= EVENTS_INTERVAL_MS;

@@ -13,7 +13,7 @@ import {
   type PreparedFile,
   type Proposal,
   type ProposalFile,
-} from '../agent/proposal.js';
+} from '../agent/proposals/proposal.js';
 import type { Config } from '../config/schema.js';
 import { Commands, type ProposalHunks } from '../protocol/methods.js';
 import { pathToUri, uriToPath, type DocumentStore } from './documents.js';
@@ -260,12 +260,12 @@ export class ReviewService {
           kind: CodeActionKind.QuickFix,
           isPreferred: true,
           edit: this.buildEdit(prepared.files),
-          command: { title: 'Record applied', command: Commands.confirmApplied, arguments: argumentsFor },
+          command: { title: 'Record applied', command: Commands.confirmApplied.command, arguments: argumentsFor },
         });
       }
       actions.push(
-        { title: `Preview agent edit: ${proposal.summary}`, kind: CodeActionKind.Empty, command: { title: 'Preview', command: Commands.previewProposal, arguments: argumentsFor } },
-        { title: `Discard agent edit: ${proposal.summary}`, kind: CodeActionKind.Empty, command: { title: 'Discard', command: Commands.discardProposal, arguments: argumentsFor } },
+        { title: `Preview agent edit: ${proposal.summary}`, kind: CodeActionKind.Empty, command: { title: 'Preview', command: Commands.previewProposal.command, arguments: argumentsFor } },
+        { title: `Discard agent edit: ${proposal.summary}`, kind: CodeActionKind.Empty, command: { title: 'Discard', command: Commands.discardProposal.command, arguments: argumentsFor } },
       );
     }
     return actions;

@@ -13,30 +13,24 @@ import { Commands, Requests } from '../protocol/methods.js';
 import { DocumentStore, uriToPath } from './documents.js';
 import { clientFeatures, EditorClient } from './editor-client.js';
 import { negotiateEncoding, type PositionEncoding } from './positions.js';
-import type { Services } from './services.js';
+import type { AgentHost } from './agent-host.js';
 
 export interface ServerOptions {
   env: NodeJS.ProcessEnv;
   version: string;
 }
 
-type RequestHandler = (services: Services, params: unknown, token: CancellationToken) => unknown;
+type RequestHandler = (host: AgentHost, routes: Routes, params: unknown, token: CancellationToken) => unknown;
+type Routes = typeof import('./routes.js');
 
 /**
- * Every request codebench answers, in one table. Standard methods and `codebench/*` alike; the
- * protocol.md check reads `Requests` and `Commands`, which this table is built from.
+ * Every request codebench answers, in one table: the standard methods, then each `codebench/*`
+ * request declared in protocol/methods.ts (lsp/routes.ts finds its handler).
  */
 const REQUESTS: Array<[string, RequestHandler]> = [
-  ['textDocument/codeAction', (services, params) => services.codeActions(standardParams('textDocument/codeAction', params) as never)],
-  ['workspace/executeCommand', (services, params) => services.executeCommand(standardParams('workspace/executeCommand', params) as never)],
-  [Requests.ask, (services, params, token) => services.ask(params, token)],
-  [Requests.cancel, (services, params) => services.cancel(params)],
-  [Requests.sessions, (services, params) => services.sessions(params)],
-  [Requests.messages, (services, params) => services.messages(params)],
-  [Requests.search, (services, params) => services.search(params)],
-  [Requests.proposals, (services, params) => services.proposals(params)],
-  [Requests.proposal, (services, params) => services.proposal(params)],
-  [Requests.health, (services, params) => services.health(params)],
+  ['textDocument/codeAction', (host, routes, params) => routes.handleCodeActions(host, standardParams('textDocument/codeAction', params) as never)],
+  ['workspace/executeCommand', (host, routes, params, token) => routes.handleExecuteCommand(host, standardParams('workspace/executeCommand', params) as never, token)],
+  ...Object.values(Requests).map(({ method }): [string, RequestHandler] => [method, (host, routes, params, token) => routes.handleRequest(host, method, params, token)]),
 ];
 
 /** For the protocol.md check: every request method bound below. */
@@ -56,12 +50,12 @@ export function startServer(connection: Connection, options: ServerOptions): voi
   const documents = new DocumentStore(() => encoding);
   documents.documents.listen(connection);
 
-  let loading: Promise<Services> | undefined;
-  let loaded: Services | undefined;
-  const services = (): Promise<Services> => {
-    loading ??= import('./services.js').then(({ Services: ServicesClass }) => {
+  let loading: Promise<{ host: AgentHost; routes: Routes }> | undefined;
+  let loaded: AgentHost | undefined;
+  const services = (): Promise<{ host: AgentHost; routes: Routes }> => {
+    loading ??= Promise.all([import('./agent-host.js'), import('./routes.js')]).then(([{ AgentHost: Host }, routes]) => {
       if (!client || !initializeParams) throw new Error('server used before initialize');
-      loaded = new ServicesClass({
+      loaded = new Host({
         client,
         documents,
         env: options.env,
@@ -69,7 +63,7 @@ export function startServer(connection: Connection, options: ServerOptions): voi
         workspaceFolders: () => folders,
         version: options.version,
       });
-      return loaded;
+      return { host: loaded, routes };
     });
     return loading;
   };
@@ -97,7 +91,7 @@ export function startServer(connection: Connection, options: ServerOptions): voi
           codeActionKinds: [CodeActionKind.QuickFix, CodeActionKind.Refactor, CodeActionKind.RefactorRewrite, CodeActionKind.Empty],
           resolveProvider: false,
         },
-        executeCommandProvider: { commands: Object.values(Commands) },
+        executeCommandProvider: { commands: Object.values(Commands).map((declaration) => declaration.command) },
         workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
         experimental: { codebench: { runEvents: true } },
       },
@@ -108,16 +102,19 @@ export function startServer(connection: Connection, options: ServerOptions): voi
   connection.onInitialized(() => {
     // Registered here so it replaces the library's own handler, which only knows its reporters.
     connection.onNotification(WorkDoneProgressCancelNotification.type, ({ token }) => {
-      void services().then((loadedServices) => loadedServices.askFlow.cancelByProgressToken(token));
+      void services().then(({ host }) => host.askFlow.cancelByProgressToken(token));
     });
   });
 
   for (const [method, handler] of REQUESTS) {
-    connection.onRequest(method, async (params: unknown, token: CancellationToken) => handler(await services(), params, token));
+    connection.onRequest(method, async (params: unknown, token: CancellationToken) => {
+      const { host, routes } = await services();
+      return handler(host, routes, params, token);
+    });
   }
 
   connection.onNotification(DidChangeConfigurationNotification.type, ({ settings }) => {
-    void services().then((loadedServices) => loadedServices.didChangeConfiguration(settings));
+    void services().then(({ host }) => host.didChangeConfiguration(settings));
   });
   connection.onNotification(DidChangeWorkspaceFoldersNotification.type, ({ event }) => {
     const removed = new Set(event.removed.map((folder) => uriToPath(folder.uri)));

@@ -3,8 +3,8 @@ import { basename, join, sep } from 'node:path';
 import type { CodeAction, TextEdit, WorkspaceEdit } from 'vscode-languageserver';
 import { CodeActionKind, ErrorCodes, ResponseError } from 'vscode-languageserver';
 import type { Agent } from '../agent/agent.js';
-import { computeEdits } from '../agent/text-edits.js';
-import { loadTranscript, transcriptToMarkdown } from '../agent/transcript.js';
+import { computeEdits } from '../agent/proposals/text-edits.js';
+import { loadTranscript, transcriptToMarkdown } from '../agent/history/transcript.js';
 import { Commands, type AskStarted, type ChatOpened } from '../protocol/methods.js';
 import type { Store } from '../store/store.js';
 import type { AskFlow } from './ask-flow.js';
@@ -95,9 +95,9 @@ export class TranscriptChat {
       kind: CodeActionKind.Empty,
       command: { title, command: name, arguments: [argument] },
     });
-    if (this.isChatFile(uri)) actions.push({ ...command('Send to agent', Commands.sendChat, { uri }), isPreferred: true });
-    else if (this.lastSession) actions.push(command('Agent: open chat (last run)', Commands.openChat, { sessionId: this.lastSession }));
-    actions.push(command('Agent: open chat', Commands.openChat, {}));
+    if (this.isChatFile(uri)) actions.push({ ...command('Send to agent', Commands.sendChat.command, { uri }), isPreferred: true });
+    else if (this.lastSession) actions.push(command('Agent: open chat (last run)', Commands.openChat.command, { sessionId: this.lastSession }));
+    actions.push(command('Agent: open chat', Commands.openChat.command, {}));
     return actions;
   }
 
@@ -106,7 +106,7 @@ export class TranscriptChat {
     const path = join(this.folder, `${sessionId ?? NEW_CHAT}.md`);
     if (sessionId) {
       const markdown = await this.markdown(sessionId);
-      if (markdown === undefined) throw invalid(`Invalid params: ${Commands.openChat} arguments[0].sessionId: no session with id "${sessionId}"`);
+      if (markdown === undefined) throw invalid(`Invalid params: ${Commands.openChat.command} arguments[0].sessionId: no session with id "${sessionId}"`);
       await this.rewrite(path, markdown, undefined);
     } else {
       const current = this.currentText(path);
@@ -124,7 +124,7 @@ export class TranscriptChat {
 
   async send(uri: string): Promise<AskStarted | null> {
     const path = this.isChatFile(uri) ? uriToPath(uri) : undefined;
-    if (!path) throw invalid(`Invalid params: ${Commands.sendChat} arguments[0].uri: not a codebench chat file (they live in ${this.folder})`);
+    if (!path) throw invalid(`Invalid params: ${Commands.sendChat.command} arguments[0].uri: not a codebench chat file (they live in ${this.folder})`);
     const text = this.currentText(path) ?? '';
     const draft = draftOf(text);
     if (draft === '') {
@@ -134,7 +134,7 @@ export class TranscriptChat {
     const name = basename(path, '.md');
     const sessionId = name === NEW_CHAT ? (sessionIdOf(text) ?? this.newChatSession) : name;
     const workspace = await this.workspaceOf(sessionId);
-    const { handle, finished } = await this.options.askFlow.start({ uri, instruction: draft, sessionId }, `${Commands.sendChat} arguments[0]`, workspace);
+    const { handle, finished } = await this.options.askFlow.start({ uri, instruction: draft, sessionId }, `${Commands.sendChat.command} arguments[0]`, workspace);
     this.noteSession(handle.sessionId);
     if (name === NEW_CHAT) this.newChatSession = handle.sessionId;
     void finished
@@ -150,12 +150,12 @@ export class TranscriptChat {
   private async workspaceOf(sessionId: string | undefined): Promise<string> {
     if (sessionId) {
       const session = await (await this.options.store()).getSession(sessionId);
-      if (!session) throw invalid(`Invalid params: ${Commands.sendChat}: the chat's session "${sessionId}" no longer exists; open a new chat`);
+      if (!session) throw invalid(`Invalid params: ${Commands.sendChat.command}: the chat's session "${sessionId}" no longer exists; open a new chat`);
       const folder = uriToPath(session.workspaceUri);
       if (folder) return folder;
     }
     const first = this.options.workspaceFolders()[0];
-    if (!first) throw invalid(`Invalid params: ${Commands.sendChat}: no workspace folder; open a file of your project in the editor first`);
+    if (!first) throw invalid(`Invalid params: ${Commands.sendChat.command}: no workspace folder; open a file of your project in the editor first`);
     return first;
   }
 

@@ -1,216 +1,126 @@
+import type {
+  ApproveCommandParams,
+  AskFinished,
+  AskParams,
+  AskPromptParams,
+  AskPromptResult,
+  CancelParams,
+  CancelRunParams,
+  DenyCommandParams,
+  HealthParams,
+  MessagesParams,
+  OpenChatParams,
+  ProposalHunksParams,
+  ProposalRef,
+  ProposalsParams,
+  SearchParams,
+  SendChatParams,
+  SendChatResult,
+  SessionsParams,
+  AskStarted,
+  CancelResult,
+  CancelRunResult,
+  ChatOpened,
+  CommandAnswered,
+  HealthInfo,
+  MessagesResult,
+  PreviewResult,
+  ProposalHunks,
+  ProposalsResult,
+  ReviewResult,
+  RunEventsParams,
+  SearchResult,
+  SessionsResult,
+} from './shapes.js';
+
 /**
- * Every custom method and command codebench speaks, declared once. The LSP layer binds handlers
- * to these constants, the tests drive the server with them, and test/unit/protocol-doc.test.ts
- * fails when protocol.md does not describe one of them.
+ * Every custom request, command and notification codebench speaks, declared once, in the manner
+ * of vscode-languageserver-protocol's `ProtocolRequestType`: the method name and the params and
+ * result types. The schema that validates each one's params is attached in params.ts, keyed by
+ * the same names and type-checked against these types (zod stays out of start-up: this module is
+ * imported before `initialize` is answered). The LSP layer binds its handlers from these objects
+ * (lsp/routes.ts), the tests and the bench drive the server with them, and
+ * test/unit/protocol-doc.test.ts compares them with protocol.md: every method, every param field
+ * and its type, and every limit in limits.ts.
  */
-import type { RunEvent, RunStatus } from '../agent/events.js';
 
-export type { RunEvent, RunStatus };
-
-export interface LspRange {
-  start: { line: number; character: number };
-  end: { line: number; character: number };
+interface Declared<Params, Result> {
+  /** The interface protocol.md and shapes.ts show for the params. */
+  readonly paramsName: string;
+  /** Params may be omitted entirely; they are then validated as `{}`. */
+  readonly paramsOptional: boolean;
+  readonly resultName: string;
+  /** Type only, never set: let `ParamsOf` / `ResultOf<typeof Requests.x>` name them. */
+  readonly params?: Params;
+  readonly result?: Result;
 }
 
-export interface DiagnosticHint {
-  range?: LspRange;
-  message: string;
-  severity?: number;
-  source?: string;
+export interface RequestDeclaration<Params = unknown, Result = unknown> extends Declared<Params, Result> {
+  readonly kind: 'request';
+  readonly method: string;
 }
 
-/** Arguments of `codebench.ask` (command) and `codebench/ask` (request). */
-export interface AskParams {
-  uri: string;
-  range?: LspRange;
-  instruction: string;
-  provider?: string;
-  sessionId?: string;
-  diagnostics?: DiagnosticHint[];
+export interface CommandDeclaration<Params = unknown, Result = unknown> extends Declared<Params, Result> {
+  readonly kind: 'command';
+  /** The `workspace/executeCommand` name; the params are `arguments[0]`. */
+  readonly command: string;
 }
 
-export interface AskStarted {
-  runId: string;
-  sessionId: string;
+export interface NotificationDeclaration<Params = unknown> {
+  readonly kind: 'notification';
+  readonly method: string;
+  readonly direction: 'server-to-client';
+  readonly paramsName: string;
+  /** Type only. */
+  readonly params?: Params;
 }
 
-export interface AskFinished extends AskStarted {
-  status: Exclude<RunStatus, 'running'>;
-  summary: string;
-  /** The model's final text. */
-  text: string;
-  proposalId?: string;
-  error?: string;
+export type ParamsOf<D> = D extends Declared<infer Params, unknown> ? Params : D extends NotificationDeclaration<infer Params> ? Params : never;
+export type ResultOf<D> = D extends Declared<unknown, infer Result> ? Result : never;
+
+interface Names {
+  params: string;
+  result: string;
+  /** Params may be omitted (validated as `{}`). */
+  optional?: boolean;
 }
 
-export interface SessionInfo {
-  id: string;
-  title: string;
-  workspaceUri: string;
-  provider: string;
-  createdAt: string;
-  updatedAt: string;
-  messageCount: number;
-  lastMessagePreview: string | null;
+function request<Params, Result>(method: string, names: Names): RequestDeclaration<Params, Result> {
+  return { kind: 'request', method, paramsName: names.params, resultName: names.result, paramsOptional: names.optional ?? false };
 }
 
-export interface MessageInfo {
-  id: number;
-  role: 'user' | 'assistant' | 'system';
-  content: string;
-  createdAt: string;
-  runId?: string;
-}
-
-export interface SearchHitInfo {
-  messageId: number;
-  sessionId: string;
-  sessionTitle: string;
-  role: 'user' | 'assistant' | 'system';
-  /** Matching excerpt; matched terms are wrapped in `⟦` and `⟧` (brackets are too common in code to mark with). */
-  snippet: string;
-  createdAt: string;
-  runId?: string;
-}
-
-export interface ProposalInfo {
-  id: string;
-  runId: string;
-  sessionId: string;
-  status: 'proposed' | 'applied' | 'discarded' | 'conflict';
-  summary: string;
-  files: Array<{ uri: string; path: string; baseVersion: number | null; created: boolean }>;
-  /** Unified diff of the whole proposal. */
-  diff: string;
-  /** Why it ended as it did, e.g. the conflict. */
-  detail?: string;
-  createdAt: string;
-  decidedAt?: string;
-}
-
-/** A pending proposal as hunks against the current text (`codebench/proposal`). */
-export interface ProposalHunks {
-  proposalId: string;
-  summary: string;
-  status: 'proposed' | 'applied' | 'discarded' | 'conflict';
-  /** Set when the proposal no longer applies to the current text. */
-  conflict?: string;
-  files: Array<{
-    uri: string;
-    path: string;
-    created: boolean;
-    /** The document version the ranges refer to; null for files not open. */
-    version: number | null;
-    hunks: Array<{ index: number; range: LspRange; oldText: string; newText: string }>;
-  }>;
-}
-
-export interface HealthCheck {
-  name: string;
-  status: 'ok' | 'warning' | 'error';
-  message: string;
-  fix?: string;
-}
-
-/** What `:checkhealth codebench` shows from the server's side. */
-export interface HealthInfo {
-  version: string;
-  positionEncoding: string;
-  configPath: string;
-  databaseFile: string;
-  defaultProvider: string;
-  /** Key present and endpoint reachable, per configured provider. */
-  checks: HealthCheck[];
-}
-
-/** Arguments of `codebench.approveCommand` (code action on a pending command approval). */
-export interface ApproveCommandParams {
-  approvalId: string;
-  /** 'allow-always' also stores an allow rule for the command; default 'allow-once'. */
-  decision?: 'allow-once' | 'allow-always';
-}
-
-/** Arguments of `codebench.denyCommand`. */
-export interface DenyCommandParams {
-  approvalId: string;
-}
-
-/** Result of both: false when the approval was no longer pending (answered, timed out, cancelled). */
-export interface CommandAnswered {
-  answered: boolean;
-}
-
-export interface ProposalRef {
-  proposalId: string;
-}
-
-export interface RunEventsParams {
-  runId: string;
-  sessionId: string;
-  events: RunEvent[];
-}
-
-/** Arguments of `codebench.openChat`: a stored session's transcript, or a new chat without one. */
-export interface OpenChatParams {
-  sessionId?: string;
-}
-
-/** Result of `codebench.openChat`: the chat file, and whether the editor showed it. */
-export interface ChatOpened {
-  uri: string;
-  shown: boolean;
-}
-
-/** Arguments of `codebench.sendChat`: the chat file whose message under `## you` is sent. */
-export interface SendChatParams {
-  uri: string;
+function command<Params, Result>(name: string, names: Names): CommandDeclaration<Params, Result> {
+  return { kind: 'command', command: name, paramsName: names.params, resultName: names.result, paramsOptional: names.optional ?? false };
 }
 
 export const Commands = {
-  ask: 'codebench.ask',
-  askPrompt: 'codebench.askPrompt',
-  cancel: 'codebench.cancel',
-  applyProposal: 'codebench.applyProposal',
-  previewProposal: 'codebench.previewProposal',
-  discardProposal: 'codebench.discardProposal',
-  confirmApplied: 'codebench.confirmApplied',
-  openChat: 'codebench.openChat',
-  sendChat: 'codebench.sendChat',
-  approveCommand: 'codebench.approveCommand',
-  denyCommand: 'codebench.denyCommand',
+  ask: command<AskParams, AskStarted>('codebench.ask', { params: 'AskParams', result: 'AskStarted' }),
+  askPrompt: command<AskPromptParams, AskPromptResult>('codebench.askPrompt', { params: 'AskPromptParams', result: 'AskPromptResult' }),
+  cancel: command<CancelParams, CancelResult>('codebench.cancel', { params: 'CancelParams', result: 'CancelResult', optional: true }),
+  applyProposal: command<ProposalHunksParams, ReviewResult>('codebench.applyProposal', { params: 'ProposalHunksParams', result: 'ReviewResult' }),
+  previewProposal: command<ProposalRef, PreviewResult>('codebench.previewProposal', { params: 'ProposalRef', result: 'PreviewResult' }),
+  discardProposal: command<ProposalHunksParams, ReviewResult>('codebench.discardProposal', { params: 'ProposalHunksParams', result: 'ReviewResult' }),
+  confirmApplied: command<ProposalRef, ReviewResult>('codebench.confirmApplied', { params: 'ProposalRef', result: 'ReviewResult' }),
+  openChat: command<OpenChatParams, ChatOpened>('codebench.openChat', { params: 'OpenChatParams', result: 'ChatOpened', optional: true }),
+  sendChat: command<SendChatParams, SendChatResult>('codebench.sendChat', { params: 'SendChatParams', result: 'SendChatResult' }),
+  approveCommand: command<ApproveCommandParams, CommandAnswered>('codebench.approveCommand', { params: 'ApproveCommandParams', result: 'CommandAnswered' }),
+  denyCommand: command<DenyCommandParams, CommandAnswered>('codebench.denyCommand', { params: 'DenyCommandParams', result: 'CommandAnswered' }),
 } as const;
 
 export const Requests = {
-  ask: 'codebench/ask',
-  cancel: 'codebench/cancel',
-  sessions: 'codebench/sessions',
-  messages: 'codebench/messages',
-  search: 'codebench/search',
-  proposals: 'codebench/proposals',
-  proposal: 'codebench/proposal',
-  health: 'codebench/health',
+  ask: request<AskParams, AskFinished>('codebench/ask', { params: 'AskParams', result: 'AskFinished' }),
+  cancel: request<CancelRunParams, CancelRunResult>('codebench/cancel', { params: 'CancelRunParams', result: 'CancelRunResult' }),
+  sessions: request<SessionsParams, SessionsResult>('codebench/sessions', { params: 'SessionsParams', result: 'SessionsResult', optional: true }),
+  messages: request<MessagesParams, MessagesResult>('codebench/messages', { params: 'MessagesParams', result: 'MessagesResult' }),
+  search: request<SearchParams, SearchResult>('codebench/search', { params: 'SearchParams', result: 'SearchResult' }),
+  proposals: request<ProposalsParams, ProposalsResult>('codebench/proposals', { params: 'ProposalsParams', result: 'ProposalsResult' }),
+  proposal: request<ProposalRef, ProposalHunks>('codebench/proposal', { params: 'ProposalRef', result: 'ProposalHunks' }),
+  health: request<HealthParams, HealthInfo>('codebench/health', { params: 'HealthParams', result: 'HealthInfo', optional: true }),
 } as const;
 
 export const Notifications = {
-  runEvents: 'codebench/runEvents',
+  runEvents: { kind: 'notification', method: 'codebench/runEvents', direction: 'server-to-client', paramsName: 'RunEventsParams' } as NotificationDeclaration<RunEventsParams>,
 } as const;
 
-/** Request and response shapes, keyed by method, for typed clients and tests. */
-export interface RequestShapes {
-  'codebench/ask': { params: AskParams; result: AskFinished };
-  'codebench/cancel': { params: { runId: string }; result: { cancelled: boolean } };
-  'codebench/sessions': { params: { workspaceUri?: string; limit?: number }; result: { sessions: SessionInfo[] } };
-  'codebench/messages': { params: { sessionId: string }; result: { messages: MessageInfo[] } };
-  'codebench/search': { params: { query: string; limit?: number }; result: { hits: SearchHitInfo[] } };
-  'codebench/proposals': { params: { sessionId: string }; result: { proposals: ProposalInfo[] } };
-  'codebench/proposal': { params: ProposalRef; result: ProposalHunks };
-  'codebench/health': { params: { timeoutMs?: number } | undefined; result: HealthInfo };
-}
-
-/** Client opt-in, sent as `capabilities.experimental.codebench`. */
-export interface CodebenchClientCapabilities {
-  /** Receive `codebench/runEvents` with streamed text and tool steps. */
-  runEvents?: boolean;
-  /** The client reviews proposals inline (`codebench/proposal` + apply/discard by hunk); the server does not prompt. */
-  inlineReview?: boolean;
-}
+export { Limits } from './limits.js';
+export type * from './shapes.js';

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { Limits } from './limits.js';
+import { Commands, Requests, type CommandDeclaration, type ParamsOf, type RequestDeclaration } from './methods.js';
 
 /** Validation of incoming custom params; field paths in errors become InvalidParams messages. */
 
@@ -20,7 +22,7 @@ export const askParamsSchema = z.object({
         source: z.string().optional(),
       }),
     )
-    .max(200)
+    .max(Limits.askDiagnostics.max)
     .optional(),
 });
 
@@ -39,13 +41,13 @@ export const proposalHunksSchema = z.object({
 });
 export const sessionsParamsSchema = z.object({
   workspaceUri: z.string().min(1).optional(),
-  limit: z.number().int().min(1).max(1000).optional(),
+  limit: z.number().int().min(Limits.sessions.min).max(Limits.sessions.max).optional(),
 });
-export const healthParamsSchema = z.object({ timeoutMs: z.number().int().min(100).max(30_000).optional() });
+export const healthParamsSchema = z.object({ timeoutMs: z.number().int().min(Limits.healthTimeoutMs.min).max(Limits.healthTimeoutMs.max).optional() });
 export const messagesParamsSchema = z.object({ sessionId: z.string().min(1) });
 export const searchParamsSchema = z.object({
   query: z.string(),
-  limit: z.number().int().min(1).max(500).optional(),
+  limit: z.number().int().min(Limits.search.min).max(Limits.search.max).optional(),
 });
 
 export type ParseOutcome<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -57,4 +59,46 @@ export function parseParams<T>(schema: z.ZodType<T>, value: unknown, where: stri
   const issue = result.error.issues[0];
   const field = issue && issue.path.length > 0 ? `${where}.${issue.path.join('.')}` : where;
   return { ok: false, message: `Invalid params: ${field}: ${issue?.message ?? 'invalid'}` };
+}
+
+type Schemas<Declarations> = { readonly [Name in keyof Declarations]: z.ZodType<ParamsOf<Declarations[Name]>> };
+
+/**
+ * The schema of each declaration in methods.ts, under the same names; the compiler holds each
+ * schema to its declared params type and insists that no declaration lacks one.
+ */
+export const requestSchemas: Schemas<typeof Requests> = {
+  ask: askParamsSchema,
+  cancel: runIdSchema,
+  sessions: sessionsParamsSchema,
+  messages: messagesParamsSchema,
+  search: searchParamsSchema,
+  proposals: messagesParamsSchema,
+  proposal: proposalRefSchema,
+  health: healthParamsSchema,
+};
+
+export const commandSchemas: Schemas<typeof Commands> = {
+  ask: askParamsSchema,
+  askPrompt: askPromptParamsSchema,
+  cancel: optionalRunIdSchema,
+  applyProposal: proposalHunksSchema,
+  previewProposal: proposalRefSchema,
+  discardProposal: proposalHunksSchema,
+  confirmApplied: proposalRefSchema,
+  openChat: openChatParamsSchema,
+  sendChat: sendChatParamsSchema,
+  approveCommand: approveCommandSchema,
+  denyCommand: denyCommandSchema,
+};
+
+const byDeclaration = new Map<RequestDeclaration | CommandDeclaration, z.ZodType>([
+  ...Object.entries(requestSchemas).map(([name, schema]) => [Requests[name as keyof typeof Requests], schema] as const),
+  ...Object.entries(commandSchemas).map(([name, schema]) => [Commands[name as keyof typeof Commands], schema] as const),
+]);
+
+/** Validates a request's params or a command's `arguments[0]`; omitted optional params count as `{}`. */
+export function parseDeclared<Params>(declaration: RequestDeclaration<Params> | CommandDeclaration<Params>, value: unknown, where: string): ParseOutcome<Params> {
+  const schema = byDeclaration.get(declaration as RequestDeclaration | CommandDeclaration) as z.ZodType<Params>;
+  return parseParams(schema, value === undefined && declaration.paramsOptional ? {} : value, where);
 }

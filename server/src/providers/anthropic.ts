@@ -7,7 +7,7 @@ import type {
   Tool,
 } from '@anthropic-ai/sdk/resources/messages';
 import { ProviderError } from './errors.js';
-import { parseToolArguments, type ProviderCall } from './registry.js';
+import { parseToolArguments, type ProviderCall } from './transport.js';
 import type { ChatMessage, FinishReason, StreamPart } from './types.js';
 
 /** Anthropic Messages API over its raw SSE event stream. */

@@ -1,7 +1,7 @@
 import { ClaudeStreamParser } from './claude-events.js';
 import { formatSeconds } from './classify.js';
 import { ProviderError, type ProviderErrorKind } from './errors.js';
-import type { CliCall, CliRunner } from './external.js';
+import type { CliCall, CliRunner } from './cli-call.js';
 import { resolveApiKey } from './keys.js';
 import type { ExternalAgentOutcome } from './types.js';
 import { runJsonLines } from './subprocess.js';

@@ -2,7 +2,7 @@ import { realpath } from 'node:fs/promises';
 import { CodexEventParser, type CodexSummary } from './codex-events.js';
 import { ProviderError, type ProviderErrorKind } from './errors.js';
 import { resolveApiKey } from './keys.js';
-import type { CliCall, CliRunner } from './external.js';
+import type { CliCall, CliRunner } from './cli-call.js';
 import { runJsonLines, type JsonLinesResult } from './subprocess.js';
 import type { ExternalAgentOutcome } from './types.js';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Ollama, type ChatRequest, type ChatResponse, type Message, type Tool } from 'ollama';
 import { ProviderError } from './errors.js';
-import { parseToolArguments, type ProviderCall } from './registry.js';
+import { parseToolArguments, type ProviderCall } from './transport.js';
 import type { ChatMessage, FinishReason, StreamPart, ToolCall } from './types.js';
 
 /** Ollama's native /api/chat (NDJSON), which reports usage and tool calls more reliably than its /v1 shim. */

@@ -7,7 +7,7 @@ import type {
   ChatCompletionTool,
 } from 'openai/resources/chat/completions';
 import { ProviderError } from './errors.js';
-import { parseToolArguments, type ProviderCall } from './registry.js';
+import { parseToolArguments, type ProviderCall } from './transport.js';
 import type { ChatMessage, FinishReason, StreamPart, ToolCall, Usage } from './types.js';
 
 /** OpenAI chat completions, for api.openai.com and any server that imitates it. */

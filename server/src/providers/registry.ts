@@ -3,6 +3,7 @@ import { classifyError, formatSeconds, type ClassifyContext } from './classify.j
 import { ProviderError } from './errors.js';
 import { keyEnvFor, resolveApiKey } from './keys.js';
 import { RetryingModel, type RetryOptions } from './retry.js';
+import type { ProviderCall } from './transport.js';
 import type { LanguageModel, ModelRequest, ProviderKind, StreamPart } from './types.js';
 
 /**
@@ -12,21 +13,6 @@ import type { LanguageModel, ModelRequest, ProviderKind, StreamPart } from './ty
  */
 
 type HttpKind = HttpProviderConfig['kind'];
-
-/** What a transport gets for one turn. */
-export interface ProviderCall {
-  providerName: string;
-  kind: HttpKind;
-  config: HttpProviderConfig;
-  /** Resolved from the environment or the OS keychain for this call only; never to be logged or echoed. */
-  apiKey: string | undefined;
-  baseURL: string;
-  request: ModelRequest;
-  /** Aborted on cancel and on timeout; hand it to the SDK so the socket is torn down. */
-  signal: AbortSignal;
-  /** Call on every chunk received, so a long tool call being assembled does not look stalled. */
-  touch(): void;
-}
 
 /** A transport: yields parts, throws on failure (the guard classifies what it throws). */
 export type ProviderStream = (call: ProviderCall) => AsyncIterable<StreamPart>;
@@ -219,20 +205,4 @@ function configError(name: string, kind: ProviderKind, model: string, message: s
       yield { type: 'error', error: new ProviderError({ kind: 'config', message, providerName: name }) };
     },
   };
-}
-
-/**
- * Parses a tool call's argument text. Invalid JSON (or JSON that is not an object) does not fail
- * the turn: the call is emitted with `{ __invalidJson: raw }` so the agent can tell the model its
- * arguments were not valid JSON and let it correct itself.
- */
-export function parseToolArguments(raw: string): Record<string, unknown> {
-  if (raw.trim() === '') return {};
-  try {
-    const value: unknown = JSON.parse(raw);
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
-  } catch {
-    // fall through
-  }
-  return { __invalidJson: raw };
 }

@@ -1,6 +1,6 @@
 /**
  * Recognises strings that look like credentials, so they can be replaced by `[redacted:KIND]`
- * before text reaches a model (agent/secrets.ts) or an error message (classify.ts). It lives in
+ * before text reaches a model (agent/workspace/secrets.ts) or an error message (classify.ts). It lives in
  * providers/ because both layers use it and dependencies point from agent to providers.
  *
  * Deliberately not redacted: bare high-entropy strings with no telling prefix or name. Lockfile

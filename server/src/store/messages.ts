@@ -16,7 +16,7 @@ import { findWorkspace } from './workspaces.js';
 
 const PREVIEW_CHARS = 160;
 const DEFAULT_SEARCH_LIMIT = 20;
-const MAX_SEARCH_LIMIT = 200;
+export const MAX_SEARCH_LIMIT = 200;
 /** Tokens of context in a snippet (FTS5 allows at most 64). */
 const SNIPPET_TOKENS = 16;
 /** More terms only slow the AND down; a pasted paragraph is not a useful query. */

@@ -6,7 +6,7 @@ import type { Database, SessionRow } from './schema.js';
 import { ensureWorkspace, findWorkspace } from './workspaces.js';
 
 export const DEFAULT_SESSION_LIMIT = 50;
-const MAX_SESSION_LIMIT = 1000;
+export const MAX_SESSION_LIMIT = 1000;
 
 export async function createSession(
   db: Kysely<Database>,

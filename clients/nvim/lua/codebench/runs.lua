@@ -1,6 +1,6 @@
 ---@mod codebench.runs Agent runs as the server reports them
 ---
---- The server streams each run's events in `codebench/runEvents` notifications (batched ~50 ms).
+--- The server streams each run's events in `codebench/runEvents` notifications (batched at most every 70 ms).
 --- This module keeps every run's state and events and tells the listeners (chat, review,
 --- status line). It holds no logic of its own: the events are the server's.
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { WorkspaceFiles } from '../workspace.js';
+import type { WorkspaceFiles } from '../workspace/workspace-files.js';
 import type { Tool, ToolContext, ToolResult } from './types.js';
 
 /** What a tool's body returns; the wrapper adds the activity text. */

@@ -1,10 +1,10 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { runProcess, type ProcessResult } from '../command-exec.js';
-import { parseCommand } from '../command-parse.js';
-import type { PolicyContext } from '../command-policy.js';
-import type { WorkspaceFiles } from '../workspace.js';
+import { runProcess, type ProcessResult } from '../commands/exec.js';
+import { parseCommand } from '../commands/parse.js';
+import type { PolicyContext } from '../commands/policy.js';
+import type { WorkspaceFiles } from '../workspace/workspace-files.js';
 import { defineTool, failure, gitDirectoryRefusal, type Outcome } from './define.js';
 
 const schema = z.strictObject({

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { WorkspaceFiles } from '../workspace.js';
+import type { WorkspaceFiles } from '../workspace/workspace-files.js';
 import { walkFiles } from './walk.js';
 
 /** Enough to find a misplaced file in a normal repository without stalling on a huge one. */

@@ -1,5 +1,5 @@
-import type { CommandGate } from '../command-gate.js';
-import type { WorkspaceFiles } from '../workspace.js';
+import type { CommandGate } from '../commands/gate.js';
+import type { WorkspaceFiles } from '../workspace/workspace-files.js';
 
 export interface ToolContext {
   workspace: WorkspaceFiles;

@@ -3,7 +3,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import picomatch from 'picomatch';
-import { isInside, type WorkspaceFiles } from '../workspace.js';
+import { isInside, type WorkspaceFiles } from '../workspace/workspace-files.js';
 import { throwIfAborted } from './define.js';
 
 /** Never worth showing the model, whether or not a .gitignore says so. */

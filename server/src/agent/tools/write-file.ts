@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import type { WorkspaceFiles } from '../workspace.js';
+import type { WorkspaceFiles } from '../workspace/workspace-files.js';
 import { defineTool, failure, stagingRefusal } from './define.js';
 import { plural, splitLines } from './text.js';
 

@@ -81,7 +81,7 @@ export function agentCodeActions(input: CodeActionInput): CodeAction[] {
   }));
   const ask = (title: string, kind: string, instruction: string): CodeAction => {
     const args: AskParams = { uri, range, instruction, ...(diagnostics.length > 0 ? { diagnostics } : {}) };
-    return { title, kind, command: { title, command: Commands.ask, arguments: [args] } };
+    return { title, kind, command: { title, command: Commands.ask.command, arguments: [args] } };
   };
 
   const actions: CodeAction[] = [];
@@ -91,7 +91,7 @@ export function agentCodeActions(input: CodeActionInput): CodeAction[] {
     actions.push({ ...ask(`Agent: ${directive.instruction}`, CodeActionKind.RefactorRewrite, instruction), isPreferred: true });
   }
   if (input.canPrompt) {
-    const command: Command = { title: 'Ask agent…', command: Commands.askPrompt, arguments: [{ uri, range }] };
+    const command: Command = { title: 'Ask agent…', command: Commands.askPrompt.command, arguments: [{ uri, range }] };
     actions.push({ title: 'Ask agent…', kind: CodeActionKind.RefactorRewrite, command });
   }
   for (const preset of BUILT_IN_PRESETS) {
@@ -109,6 +109,6 @@ export function agentCodeActions(input: CodeActionInput): CodeAction[] {
 export function cancelRunActions(runningRuns: CodeActionInput['runningRuns']): CodeAction[] {
   return runningRuns.map((run) => {
     const title = `Cancel agent run: ${run.instruction.split('\n')[0]!.slice(0, 60)}`;
-    return { title, kind: CodeActionKind.Empty, command: { title, command: Commands.cancel, arguments: [{ runId: run.runId }] } };
+    return { title, kind: CodeActionKind.Empty, command: { title, command: Commands.cancel.command, arguments: [{ runId: run.runId }] } };
   });
 }

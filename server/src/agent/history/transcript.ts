@@ -5,7 +5,7 @@ import type {
   SessionRecord,
   Store,
   ToolCallRecord,
-} from '../store/store.js';
+} from '../../store/store.js';
 
 /**
  * A session's whole history as plain values, and its two renderings: Markdown for people, JSON for

@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { wildcardHazard } from './command-options.js';
-import { hasGlob, type ParsedCommand, type SimpleCommand } from './command-parse.js';
-import { launches, readsProgramFromStdin } from './command-programs.js';
+import { wildcardHazard } from './options.js';
+import { hasGlob, type ParsedCommand, type SimpleCommand } from './parse.js';
+import { launches, readsProgramFromStdin } from './programs.js';
 
 /**
  * The command policy: rules match the *parsed* command, one simple command at a time, never a

@@ -1,5 +1,5 @@
 import { createTwoFilesPatch } from 'diff';
-import type { FileSnapshot, StagedChange } from './overlay.js';
+import type { FileSnapshot, StagedChange } from '../workspace/overlay.js';
 import { rebase } from './rebase.js';
 import { applyEdits, computeEdits, type OffsetEdit } from './text-edits.js';
 

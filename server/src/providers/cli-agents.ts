@@ -1,19 +1,8 @@
 import type { ProviderConfig } from '../config/schema.js';
 import { ProviderError } from './errors.js';
-import type { ExternalAgent, ExternalAgentOutcome, ExternalAgentRequest } from './types.js';
+import type { CliProviderConfig, CliRunner } from './cli-call.js';
+import type { ExternalAgent } from './types.js';
 
-export type CliProviderConfig = Extract<ProviderConfig, { kind: 'claude-cli' | 'codex-cli' }>;
-
-/** What a CLI datasource module gets for one run. */
-export interface CliCall {
-  providerName: string;
-  config: CliProviderConfig;
-  /** The user's environment; the module adds its own settings and never prints it. */
-  env: NodeJS.ProcessEnv;
-  request: ExternalAgentRequest;
-}
-
-export type CliRunner = (call: CliCall) => Promise<ExternalAgentOutcome>;
 
 /** Each CLI module is imported on first use, like the SDKs. */
 const runners: Record<CliProviderConfig['kind'], () => Promise<CliRunner>> = {

@@ -1,4 +1,4 @@
-import { launches, programName, sedScripts, splitOption } from './command-programs.js';
+import { launches, programName, sedScripts, splitOption } from './programs.js';
 
 /**
  * What the `*` of an allow rule may stand for. A wildcard allows operands (file names, script

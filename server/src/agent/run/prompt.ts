@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../providers/types.js';
+import type { ChatMessage } from '../../providers/types.js';
 
 /** What the user pointed at when asking; lines are 0-based. */
 export interface AskContext {

@@ -1,8 +1,8 @@
-import type { Store } from '../store/store.js';
+import type { Store } from '../../store/store.js';
 import { askWithTimeout, type Approver } from './approvals.js';
-import type { ParsedCommand } from './command-parse.js';
-import { evaluateCommand, rulesFor, type PolicyContext } from './command-policy.js';
-import type { ProcessResult } from './command-exec.js';
+import type { ParsedCommand } from './parse.js';
+import { evaluateCommand, rulesFor, type PolicyContext } from './policy.js';
+import type { ProcessResult } from './exec.js';
 
 export interface CommandLimits {
   defaultTimeoutMs: number;

@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { killGroup } from '../providers/subprocess.js';
+import { killGroup } from '../../providers/subprocess.js';
 
 export interface ProcessOptions {
   /** Either an argv run directly, or a script given to /bin/sh -c verbatim. */

@@ -5,9 +5,9 @@ import { dirname, join, relative, sep } from 'node:path';
 import { execa } from 'execa';
 import type { StagedChange } from './overlay.js';
 import { SensitiveFiles } from './secrets.js';
-import { gitDirectoryRefusal } from './tools/define.js';
-import { walkFiles } from './tools/walk.js';
-import { isInside, WorkspaceFiles, type OpenDocuments } from './workspace.js';
+import { gitDirectoryRefusal } from '../tools/define.js';
+import { walkFiles } from '../tools/walk.js';
+import { isInside, WorkspaceFiles, type OpenDocuments } from './workspace-files.js';
 
 export interface ShadowOptions {
   /** The user's workspace root. */

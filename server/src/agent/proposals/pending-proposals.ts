@@ -1,12 +1,12 @@
 import { pathToFileURL } from 'node:url';
-import type { Store } from '../store/store.js';
+import type { Store } from '../../store/store.js';
 import type { Proposal, ProposalFile, ProposalStatus } from './proposal.js';
 
 /**
  * Proposals awaiting the user's decision, in memory (they carry whole file texts) and mirrored in
  * the store, where their fate is recorded for history.
  */
-export class ProposalBook {
+export class PendingProposals {
   private readonly proposals = new Map<string, Proposal>();
   private readonly listeners = new Set<(proposal: Proposal) => void>();
 

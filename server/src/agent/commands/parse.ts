@@ -7,7 +7,7 @@
  * policy ask, never allow. A parse error is a hazard too (fail closed).
  */
 
-import { launches } from './command-programs.js';
+import { launches } from './programs.js';
 
 export interface Redirection {
   /** The operator as written: `>`, `>>`, `<`, `>&`, `<>`, `>|`, `<<`, … */

@@ -1,12 +1,12 @@
-import type { ProviderError } from '../providers/errors.js';
-import type { NewToolCall } from '../store/records.js';
-import type { ChatMessage, LanguageModel, ToolCall, Usage } from '../providers/types.js';
-import type { CommandGate } from './command-gate.js';
-import type { RunEvent } from './events.js';
-import { PLACEHOLDER_REFUSAL, placeholderIn } from './secrets.js';
-import { runTool } from './tools/index.js';
-import type { Tool } from './tools/types.js';
-import type { WorkspaceFiles } from './workspace.js';
+import type { ProviderError } from '../../providers/errors.js';
+import type { NewToolCall } from '../../store/records.js';
+import type { ChatMessage, LanguageModel, ToolCall, Usage } from '../../providers/types.js';
+import type { CommandGate } from '../commands/gate.js';
+import type { RunEvent } from '../events.js';
+import { PLACEHOLDER_REFUSAL, placeholderIn } from '../workspace/secrets.js';
+import { runTool } from '../tools/index.js';
+import type { Tool } from '../tools/types.js';
+import type { WorkspaceFiles } from '../workspace/workspace-files.js';
 
 export type ToolCallRecord = Omit<NewToolCall, 'runId'>;
 

@@ -2,9 +2,9 @@ import { constants, lstatSync, mkdirSync, openSync, closeSync, fstatSync, readFi
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { ProposalFile } from './proposal.js';
-import { SensitiveFiles } from './secrets.js';
-import { gitDirectoryRefusal } from './tools/define.js';
-import { WorkspaceFiles } from './workspace.js';
+import { SensitiveFiles } from '../workspace/secrets.js';
+import { gitDirectoryRefusal } from '../tools/define.js';
+import { WorkspaceFiles } from '../workspace/workspace-files.js';
 
 /**
  * The boundary again at apply time. Paths were checked when the agent staged them, but the tree can

@@ -1,11 +1,11 @@
-import type { ExternalAgent } from '../providers/types.js';
-import type { RunEvent } from './events.js';
+import type { ExternalAgent } from '../../providers/types.js';
+import type { RunEvent } from '../events.js';
 import type { ToolCallRecord } from './loop.js';
 import { contextMessage, type AskContext } from './prompt.js';
-import type { DriverResult, RunContext } from './run-types.js';
-import { SecretScrubber } from './secrets.js';
-import { ShadowWorkspace } from './shadow.js';
-import { WorkspaceFiles } from './workspace.js';
+import type { DriverResult, RunContext } from './driver.js';
+import { SecretScrubber } from '../workspace/secrets.js';
+import { ShadowWorkspace } from '../workspace/shadow-workspace.js';
+import { WorkspaceFiles } from '../workspace/workspace-files.js';
 
 const SYSTEM_NOTE = [
   'You are running inside codebench, on a private copy of the user\'s workspace.',

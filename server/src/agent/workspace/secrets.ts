@@ -1,6 +1,6 @@
 import path from 'node:path';
 import picomatch from 'picomatch';
-import { redactSecretText } from '../providers/secret-patterns.js';
+import { redactSecretText } from '../../providers/secret-patterns.js';
 
 /**
  * What keeps secrets out of the model's prompt: (1) a sensitive-file policy — files whose content

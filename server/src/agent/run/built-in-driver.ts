@@ -1,11 +1,11 @@
-import type { LanguageModel } from '../providers/types.js';
-import type { RunEvent } from './events.js';
+import type { LanguageModel } from '../../providers/types.js';
+import type { RunEvent } from '../events.js';
 import { runAgentLoop, type ToolCallRecord } from './loop.js';
 import { contextMessage, historyMessages, systemPrompt, type AskContext } from './prompt.js';
-import type { DriverResult, RunContext } from './run-types.js';
-import type { Tool } from './tools/types.js';
-import { SecretScrubber } from './secrets.js';
-import { WorkspaceFiles } from './workspace.js';
+import type { DriverResult, RunContext } from './driver.js';
+import type { Tool } from '../tools/types.js';
+import { SecretScrubber } from '../workspace/secrets.js';
+import { WorkspaceFiles } from '../workspace/workspace-files.js';
 
 /** The built-in driver: our tool loop over a provider, edits staged in the overlay. */
 export async function runBuiltIn(

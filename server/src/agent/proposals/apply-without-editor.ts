@@ -1,7 +1,7 @@
 import { checkApplyPaths, readWithoutFollowing, sameTargets, writeFilesInside, type DiskWrite } from './apply-guard.js';
-import type { Agent } from './agent.js';
+import type { Agent } from '../agent.js';
 import { prepareApplication, type CurrentText, type Proposal } from './proposal.js';
-import type { SensitiveFiles } from './secrets.js';
+import type { SensitiveFiles } from '../workspace/secrets.js';
 
 export type ApplyOutcome = { ok: true; files: string[] } | { ok: false; reason: string };
 

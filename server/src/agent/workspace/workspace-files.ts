@@ -56,7 +56,7 @@ export class WorkspaceFiles {
   readonly overlay: Overlay;
   readonly #documents: OpenDocuments;
   readonly #realRoots = new Map<string, string>();
-  /** Files whose content the agent never reads (agent/secrets.ts); the built-in list by default. */
+  /** Files whose content the agent never reads (agent/workspace/secrets.ts); the built-in list by default. */
   readonly sensitive: SensitiveFiles;
 
   constructor(roots: string[], documents: OpenDocuments, overlay: Overlay = new Overlay(), sensitive: SensitiveFiles = new SensitiveFiles()) {

@@ -1,9 +1,25 @@
-import type { Usage } from '../providers/types.js';
-import type { AskRequest } from './agent.js';
-import type { CommandGate } from './command-gate.js';
-import type { StagedChange } from './overlay.js';
-import type { SensitiveFiles } from './secrets.js';
-import type { OpenDocuments } from './workspace.js';
+import type { Usage } from '../../providers/types.js';
+import type { Approver } from '../commands/approvals.js';
+import type { AskContext } from './prompt.js';
+import type { CommandGate } from '../commands/gate.js';
+import type { StagedChange } from '../workspace/overlay.js';
+import type { SensitiveFiles } from '../workspace/secrets.js';
+import type { OpenDocuments } from '../workspace/workspace-files.js';
+
+/** One ask, as every front-end makes it (Agent.ask's input). */
+export interface AskRequest {
+  /** Identifies the workspace in history (an LSP folder URI, or a file URI of the directory). */
+  workspaceUri: string;
+  roots: string[];
+  instruction: string;
+  filePath?: string;
+  selection?: AskContext['selection'];
+  diagnostics?: AskContext['diagnostics'];
+  provider?: string;
+  sessionId?: string;
+  /** Asks the user before run_command runs something no rule allows; absent ⇒ such commands are denied. */
+  approver?: Approver;
+}
 
 /** What a driver (built-in loop or CLI agent) gets to work with. */
 export interface RunContext {

@@ -1,0 +1,49 @@
+import type { CancellationToken, CodeActionParams, ExecuteCommandParams } from 'vscode-languageserver';
+import { parseDeclared } from '../protocol/params.js';
+import { invalidParams, type AgentHost } from './agent-host.js';
+import { approvalRoutes } from './handlers/approvals.js';
+import { chatRoutes } from './handlers/chat.js';
+import { codeActions } from './handlers/code-actions.js';
+import { healthRoutes } from './handlers/health.js';
+import { historyRoutes } from './handlers/history.js';
+import { proposalRoutes } from './handlers/proposals.js';
+import { runRoutes } from './handlers/runs.js';
+import type { Declaration, HandlerContext, Route } from './route.js';
+
+/** Every custom request and command, one handler file per feature. */
+const ROUTES: Route[] = [...runRoutes, ...proposalRoutes, ...historyRoutes, ...chatRoutes, ...approvalRoutes, ...healthRoutes];
+
+const requests = new Map<string, Route>();
+const commands = new Map<string, Route>();
+for (const entry of ROUTES) {
+  if (entry.declaration.kind === 'request') requests.set(entry.declaration.method, entry);
+  else commands.set(entry.declaration.command, entry);
+}
+
+async function dispatch(host: AgentHost, entry: Route, raw: unknown, context: HandlerContext): Promise<unknown> {
+  const value = entry.normalize ? entry.normalize(host, raw, context.where) : raw;
+  const parsed = parseDeclared(entry.declaration, value, context.where);
+  if (!parsed.ok) throw invalidParams(parsed.message);
+  return entry.handle(host, parsed.value, context);
+}
+
+/** A `codebench/*` request; server.ts binds each declared method to this. */
+export function handleRequest(host: AgentHost, method: string, params: unknown, token: CancellationToken): Promise<unknown> {
+  const entry = requests.get(method);
+  if (!entry) throw new Error(`no handler bound for ${method}`);
+  return dispatch(host, entry, params, { token, where: 'params' });
+}
+
+export function handleExecuteCommand(host: AgentHost, params: ExecuteCommandParams, token: CancellationToken): Promise<unknown> {
+  const entry = commands.get(params.command);
+  if (!entry) throw invalidParams(`Invalid params: command: unknown command "${params.command}" (known: ${[...commands.keys()].join(', ')})`);
+  if (params.arguments !== undefined && !Array.isArray(params.arguments)) throw invalidParams('Invalid params: arguments: must be an array');
+  return dispatch(host, entry, params.arguments?.[0], { token, where: `${params.command} arguments[0]` });
+}
+
+export function handleCodeActions(host: AgentHost, params: CodeActionParams) {
+  return codeActions(host, params);
+}
+
+/** For tests: the declarations that have a handler. */
+export const ROUTED: readonly Declaration[] = ROUTES.map((entry) => entry.declaration);

@@ -1,0 +1,271 @@
+/**
+ * The shapes of codebench's custom protocol: params and results of every request, command and
+ * notification declared in methods.ts. protocol.md shows these interfaces; test/unit/protocol-doc
+ * .test.ts compares the two member by member.
+ */
+
+/** A run's state on the wire. */
+export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+
+/**
+ * One event of `codebench/runEvents`. The wire's own type: the core's `RunEvent` (agent/events.ts)
+ * may grow without changing what clients receive; lsp/run-events-wire.ts maps one to the other.
+ */
+export type RunEvent =
+  /** Model text; consecutive deltas are coalesced within a batch. */
+  | { type: 'text'; text: string }
+  | { type: 'tool-started'; callId: string; name: string; activity: string }
+  | { type: 'tool-finished'; callId: string; name: string; activity: string; isError: boolean }
+  /** Retries, waits and other things worth a line in progress but not in history. */
+  | { type: 'notice'; message: string }
+  | { type: 'proposal'; proposalId: string; summary: string; files: string[] }
+  | { type: 'finished'; status: Exclude<RunStatus, 'running'>; summary: string; error?: string };
+
+export interface LspRange {
+  start: { line: number; character: number };
+  end: { line: number; character: number };
+}
+
+export interface DiagnosticHint {
+  range?: LspRange;
+  message: string;
+  severity?: number;
+  source?: string;
+}
+
+/** Arguments of `codebench.ask` (command) and `codebench/ask` (request). */
+export interface AskParams {
+  uri: string;
+  range?: LspRange;
+  instruction: string;
+  provider?: string;
+  sessionId?: string;
+  diagnostics?: DiagnosticHint[];
+}
+
+export interface AskStarted {
+  runId: string;
+  sessionId: string;
+}
+
+export interface AskFinished extends AskStarted {
+  status: Exclude<RunStatus, 'running'>;
+  summary: string;
+  /** The model's final text. */
+  text: string;
+  proposalId?: string;
+  error?: string;
+}
+
+export interface SessionInfo {
+  id: string;
+  title: string;
+  workspaceUri: string;
+  provider: string;
+  createdAt: string;
+  updatedAt: string;
+  messageCount: number;
+  lastMessagePreview: string | null;
+}
+
+export interface MessageInfo {
+  id: number;
+  role: 'user' | 'assistant' | 'system';
+  content: string;
+  createdAt: string;
+  runId?: string;
+}
+
+export interface SearchHitInfo {
+  messageId: number;
+  sessionId: string;
+  sessionTitle: string;
+  role: 'user' | 'assistant' | 'system';
+  /** Matching excerpt; matched terms are wrapped in `⟦` and `⟧` (brackets are too common in code to mark with). */
+  snippet: string;
+  createdAt: string;
+  runId?: string;
+}
+
+export interface ProposalInfo {
+  id: string;
+  runId: string;
+  sessionId: string;
+  status: 'proposed' | 'applied' | 'discarded' | 'conflict';
+  summary: string;
+  files: Array<{ uri: string; path: string; baseVersion: number | null; created: boolean }>;
+  /** Unified diff of the whole proposal. */
+  diff: string;
+  /** Why it ended as it did, e.g. the conflict. */
+  detail?: string;
+  createdAt: string;
+  decidedAt?: string;
+}
+
+/** A pending proposal as hunks against the current text (`codebench/proposal`). */
+export interface ProposalHunks {
+  proposalId: string;
+  summary: string;
+  status: 'proposed' | 'applied' | 'discarded' | 'conflict';
+  /** Set when the proposal no longer applies to the current text. */
+  conflict?: string;
+  files: Array<{
+    uri: string;
+    path: string;
+    created: boolean;
+    /** The document version the ranges refer to; null for files not open. */
+    version: number | null;
+    hunks: Array<{ index: number; range: LspRange; oldText: string; newText: string }>;
+  }>;
+}
+
+export interface HealthCheck {
+  name: string;
+  status: 'ok' | 'warning' | 'error';
+  message: string;
+  fix?: string;
+}
+
+/** What `:checkhealth codebench` shows from the server's side. */
+export interface HealthInfo {
+  version: string;
+  positionEncoding: string;
+  configPath: string;
+  databaseFile: string;
+  defaultProvider: string;
+  /** Key present and endpoint reachable, per configured provider. */
+  checks: HealthCheck[];
+}
+
+/** Arguments of `codebench.approveCommand` (code action on a pending command approval). */
+export interface ApproveCommandParams {
+  approvalId: string;
+  /** 'allow-always' also stores an allow rule for the command; default 'allow-once'. */
+  decision?: 'allow-once' | 'allow-always';
+}
+
+/** Arguments of `codebench.denyCommand`. */
+export interface DenyCommandParams {
+  approvalId: string;
+}
+
+/** Result of both: false when the approval was no longer pending (answered, timed out, cancelled). */
+export interface CommandAnswered {
+  answered: boolean;
+}
+
+export interface ProposalRef {
+  proposalId: string;
+}
+
+export interface RunEventsParams {
+  runId: string;
+  sessionId: string;
+  events: RunEvent[];
+}
+
+/** Arguments of `codebench.openChat`: a stored session's transcript, or a new chat without one. */
+export interface OpenChatParams {
+  sessionId?: string;
+}
+
+/** Result of `codebench.openChat`: the chat file, and whether the editor showed it. */
+export interface ChatOpened {
+  uri: string;
+  shown: boolean;
+}
+
+/** Arguments of `codebench.sendChat`: the chat file whose message under `## you` is sent. */
+export interface SendChatParams {
+  uri: string;
+}
+
+/** Client opt-in, sent as `capabilities.experimental.codebench`. */
+export interface CodebenchClientCapabilities {
+  /** Receive `codebench/runEvents` with streamed text and tool steps. */
+  runEvents?: boolean;
+  /** The client reviews proposals inline (`codebench/proposal` + apply/discard by hunk); the server does not prompt. */
+  inlineReview?: boolean;
+}
+
+/** Params of `codebench.askPrompt`. */
+export interface AskPromptParams {
+  uri: string;
+  range?: LspRange;
+}
+
+/** Params of `codebench.cancel`: one run, or every active run. */
+export interface CancelParams {
+  runId?: string;
+}
+
+export interface CancelResult {
+  /** Run ids that were running. */
+  cancelled: string[];
+}
+
+/** Params of `codebench.applyProposal` / `codebench.discardProposal`: the whole proposal or some hunks. */
+export interface ProposalHunksParams {
+  proposalId: string;
+  hunks?: number[];
+}
+
+export interface ReviewResult {
+  status: 'applied' | 'discarded' | 'conflict' | 'pending';
+}
+
+export interface PreviewResult {
+  uri: string | null;
+}
+
+export interface CancelRunParams {
+  runId: string;
+}
+
+export interface CancelRunResult {
+  cancelled: boolean;
+}
+
+export interface SessionsParams {
+  workspaceUri?: string;
+  limit?: number;
+}
+
+export interface SessionsResult {
+  sessions: SessionInfo[];
+}
+
+export interface MessagesParams {
+  sessionId: string;
+}
+
+export interface MessagesResult {
+  messages: MessageInfo[];
+}
+
+export interface SearchParams {
+  query: string;
+  limit?: number;
+}
+
+export interface SearchResult {
+  hits: SearchHitInfo[];
+}
+
+export interface ProposalsParams {
+  sessionId: string;
+}
+
+export interface ProposalsResult {
+  proposals: ProposalInfo[];
+}
+
+export interface HealthParams {
+  timeoutMs?: number;
+}
+
+/** Result of `codebench.askPrompt`: null when the user dismissed the prompt. */
+export type AskPromptResult = AskStarted | null;
+
+/** Result of `codebench.sendChat`: null when nothing was written under `## you`. */
+export type SendChatResult = AskStarted | null;
