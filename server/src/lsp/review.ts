@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CodeAction, Diagnostic, TextDocumentEdit, CreateFile, WorkspaceEdit, TextEdit } from 'vscode-languageserver';
-import { CodeActionKind, DiagnosticSeverity } from 'vscode-languageserver';
+import type { CodeAction, TextDocumentEdit, CreateFile, WorkspaceEdit, TextEdit } from 'vscode-languageserver';
+import { CodeActionKind } from 'vscode-languageserver';
 import type { Agent } from '../agent/agent.js';
 import {
   countHunks,
@@ -19,6 +19,7 @@ import { Commands, type ProposalHunks } from '../protocol/methods.js';
 import { pathToUri, uriToPath, type DocumentStore } from './documents.js';
 import type { EditorClient } from './editor-client.js';
 import { LineIndex } from './positions.js';
+import { ProposalDiagnostics } from './proposal-diagnostics.js';
 
 export type ReviewOutcome = 'applied' | 'discarded' | 'conflict' | 'pending';
 
@@ -42,8 +43,7 @@ export class ReviewService {
   /** Rebased edits per proposal, reused while no affected document changes version. */
   private readonly preparedCache = new Map<string, { key: string; files: ProposalFile[]; prepared: PreparedApplication }>();
   private readonly waiters = new Set<() => void>();
-  private diagnosticsTimer: NodeJS.Timeout | undefined;
-  private readonly diagnosedUris = new Set<string>();
+  private readonly markers: ProposalDiagnostics;
 
   constructor(
     private readonly agent: Agent,
@@ -52,9 +52,10 @@ export class ReviewService {
     private readonly config: () => Config,
     private readonly dataDirectory: string,
   ) {
+    this.markers = new ProposalDiagnostics(() => agent.proposals.pending(), (proposal) => this.preparedFromMemory(proposal), documents, client);
     agent.proposals.onSettled((proposal) => {
       this.preparedCache.delete(proposal.id);
-      this.scheduleDiagnostics(0);
+      this.markers.schedule(0);
     });
   }
 
@@ -62,7 +63,7 @@ export class ReviewService {
     for (const file of proposal.files) {
       if (!this.documents.get(file.absolutePath)) this.diskTexts.set(file.absolutePath, readDisk(file.absolutePath));
     }
-    this.scheduleDiagnostics(0);
+    this.markers.schedule(0);
     if (this.config().review === 'auto') return this.apply(proposal.id);
     // The plugin shows the hunks in the buffer and calls apply/discard itself.
     if (this.client.features.inlineReview) return 'pending';
@@ -160,7 +161,7 @@ export class ReviewService {
       const rejected = new Set(hunks);
       proposal.hunksRejected = (proposal.hunksRejected ?? 0) + countHunks(selectHunks(prepared.files, rejected));
       this.agent.proposals.replaceFiles(proposal.id, withoutHunks(proposal, prepared.files, rejected));
-      this.scheduleDiagnostics(0);
+      this.markers.schedule(0);
       return this.settleIfDone(proposal);
     }
     if (proposal.hunksAccepted) {
@@ -274,7 +275,7 @@ export class ReviewService {
   /** Called on every document change: wakes confirmations and refreshes proposal markers. */
   documentChanged(): void {
     for (const waiter of [...this.waiters]) waiter();
-    if (this.agent.proposals.pending().length > 0 || this.diagnosedUris.size > 0) this.scheduleDiagnostics(150);
+    if (this.markers.active) this.markers.schedule(150);
   }
 
   private waitForTexts(files: PreparedFile[], timeoutMs: number): Promise<boolean> {
@@ -296,45 +297,8 @@ export class ReviewService {
     });
   }
 
-  private scheduleDiagnostics(delayMs: number): void {
-    if (this.diagnosticsTimer) clearTimeout(this.diagnosticsTimer);
-    this.diagnosticsTimer = setTimeout(() => this.publishDiagnostics(), delayMs);
-  }
-
-  /** One Information diagnostic per proposed hunk in open documents, so Helix users find them. */
-  private publishDiagnostics(): void {
-    this.diagnosticsTimer = undefined;
-    const byUri = new Map<string, Diagnostic[]>();
-    for (const proposal of this.agent.proposals.pending()) {
-      const prepared = this.preparedFromMemory(proposal);
-      if (!prepared.ok) continue;
-      for (const file of prepared.files) {
-        if (!this.documents.get(file.absolutePath)) continue;
-        const uri = pathToUri(file.absolutePath);
-        const list = byUri.get(uri) ?? [];
-        const lines = new LineIndex(file.currentText);
-        for (const edit of file.edits) {
-          list.push({
-            range: lines.range(edit.start, edit.end, this.client.encoding),
-            severity: DiagnosticSeverity.Information,
-            source: 'codebench',
-            message: `Agent proposal: ${proposal.summary}. Code actions: apply, preview or discard.`,
-            data: { proposalId: proposal.id },
-          });
-        }
-        byUri.set(uri, list);
-      }
-    }
-    for (const uri of this.diagnosedUris) if (!byUri.has(uri)) this.client.publishDiagnostics(uri, []);
-    this.diagnosedUris.clear();
-    for (const [uri, diagnostics] of byUri) {
-      this.client.publishDiagnostics(uri, diagnostics);
-      this.diagnosedUris.add(uri);
-    }
-  }
-
   dispose(): void {
-    if (this.diagnosticsTimer) clearTimeout(this.diagnosticsTimer);
+    this.markers.dispose();
   }
 }
 

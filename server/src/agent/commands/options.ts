@@ -1,4 +1,5 @@
-import { launches, programName, sedScripts, splitOption } from './programs.js';
+import { sedScripts, splitOption } from './option-words.js';
+import { launches, programName } from './programs.js';
 
 /**
  * What the `*` of an allow rule may stand for. A wildcard allows operands (file names, script

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { decodeText, formatBytes, readRegularFile } from './file-text.js';
 import { Overlay } from './overlay.js';
 import { SensitiveFiles } from './secrets.js';
+import { expansionIn, isInside, isMissingError } from './path-checks.js';
 
 /** Unsaved editor buffers; the LSP layer implements this over its open documents. */
 export interface OpenDocuments {
@@ -43,6 +44,7 @@ export type FileContent =
   | { kind: 'unreadable'; reason: string; bytes?: number; protected?: boolean };
 
 export { decodeText, formatBytes } from './file-text.js';
+export { expansionIn, isInside } from './path-checks.js';
 
 /** Larger files are not treated as text: reading them would bloat both memory and the prompt. */
 export const MAX_TEXT_FILE_BYTES = 10 * 1024 * 1024;
@@ -326,27 +328,6 @@ export class WorkspaceFiles {
   }
 }
 
-/**
- * `~`, `~user`, `$HOME`, `${X}`, `$(…)` and `%APPDATA%` in a path. Lower-case `$names` such as
- * SvelteKit's `$lib` / `$types` are real file names and stay allowed.
- */
-export function expansionIn(raw: string): string | undefined {
-  if (raw.startsWith('~')) return '"~" (the home directory)';
-  if (/\$[{(]|\$[A-Z_][A-Z0-9_]*(?![a-z])/.test(raw)) return 'an environment variable or substitution';
-  if (/%[A-Za-z_][A-Za-z0-9_]*%/.test(raw)) return 'a %VARIABLE%';
-  return undefined;
-}
-
-export function isInside(root: string, candidate: string): boolean {
-  const relative = path.relative(root, candidate);
-  return relative === '' || (!relative.startsWith(`..${path.sep}`) && relative !== '..' && !path.isAbsolute(relative));
-}
-
 async function isDirectory(absolutePath: string): Promise<boolean> {
   return stat(absolutePath).then((info) => info.isDirectory(), () => false);
-}
-
-function isMissingError(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'ENOENT' || code === 'ENOTDIR';
 }
