@@ -100,6 +100,11 @@ export class Agent {
     return true;
   }
 
+  /** The sensitive-file policy as configured now (built-ins + `sensitiveFiles`), for runs and for apply. */
+  sensitiveFiles(): SensitiveFiles {
+    return new SensitiveFiles(this.dependencies.config().sensitiveFiles);
+  }
+
   async ask(request: AskRequest, onEvent: (event: RunEvent) => void): Promise<RunHandle> {
     const config = this.dependencies.config();
     const providerName = request.provider ?? config.defaultProvider;
@@ -140,7 +145,7 @@ export class Agent {
     };
     this.running.set(run.id, handle);
     const context: RunContext = { runId: run.id, sessionId, request, history, documents: this.dependencies.documents, signal: controller.signal };
-    context.sensitive = new SensitiveFiles(config.sensitiveFiles);
+    context.sensitive = this.sensitiveFiles();
     context.commands = new CommandGate({
       store,
       approver: request.approver,

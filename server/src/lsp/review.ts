@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { CodeAction, TextDocumentEdit, CreateFile, WorkspaceEdit, TextEdit } from 'vscode-languageserver';
 import { CodeActionKind } from 'vscode-languageserver';
 import type { Agent } from '../agent/agent.js';
+import { checkApplyPaths } from '../agent/proposals/apply-guard.js';
 import {
   countHunks,
   prepareApplication,
@@ -121,6 +122,10 @@ export class ReviewService {
   async apply(proposalId: string, hunks?: readonly number[]): Promise<ReviewOutcome> {
     const proposal = this.agent.proposals.get(proposalId);
     if (!proposal || proposal.status !== 'proposed') return outcomeOf(proposal);
+    // The editor follows symlinks when it writes: a directory swapped for a link (out of the
+    // workspace, into .git, onto a protected file) since the agent staged must stop the apply.
+    const paths = checkApplyPaths(proposal.files, this.agent.sensitiveFiles());
+    if (!paths.ok) return this.conflict(proposal, paths.reason);
     // Editors answer `applied: false` when the document moved on between our read and their
     // apply; one fresh rebase absorbs that race, a second failure is reported.
     for (let attempt = 1; attempt <= 2; attempt++) {

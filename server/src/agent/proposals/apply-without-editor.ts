@@ -33,7 +33,7 @@ export const diskAccess: FileAccess = {
  * Accepting a proposal without an LSP editor (terminal, ACP): check every path against the
  * boundary again (the tree may have changed since the agent staged it), rebase onto what the files
  * hold now (an editor may have saved meanwhile), write, and record the fate. Any refusal or
- * conflict applies nothing. `sensitive` is the run's policy; the built-in one when absent.
+ * conflict applies nothing. `sensitive` defaults to the agent's configured policy.
  */
 export async function applyProposal(
   agent: Agent,
@@ -45,7 +45,8 @@ export async function applyProposal(
     await agent.proposals.settle(proposal.id, 'conflict', reason);
     return { ok: false, reason };
   };
-  const checked = checkApplyPaths(proposal.files, options.sensitive);
+  const sensitive = options.sensitive ?? agent.sensitiveFiles();
+  const checked = checkApplyPaths(proposal.files, sensitive);
   if (!checked.ok) return refuse(checked.reason);
 
   const current = new Map<string, CurrentText | undefined>();
@@ -60,7 +61,7 @@ export async function applyProposal(
   if (!prepared.ok) return refuse(prepared.conflict);
 
   // Once more right before writing: reading may have taken a while (ACP asks the editor).
-  const again = checkApplyPaths(proposal.files, options.sensitive);
+  const again = checkApplyPaths(proposal.files, sensitive);
   if (!again.ok) return refuse(again.reason);
   const moved = sameTargets(checked.targets, again.targets);
   if (moved !== undefined) return refuse(`refused ${proposal.files.find((file) => file.absolutePath === moved)?.relativePath ?? moved}: it changed while being applied`);
