@@ -181,4 +181,30 @@ describe('terminal escapes from the model, files and commands', () => {
     expect((await runCodebench(['history', 'export', sessionId, '-o', file], { cwd: workspace.root, env })).code).toBe(0);
     expect(readFileSync(file, 'utf8')).toContain(tagged('t9', PAYLOADS[9]!));
   }, 90_000);
+  it('policy list, the audit log and CLI errors show stored model text inertly', async () => {
+    // Rules and audit subjects are words the model wrote (or the user pasted): every payload is stored.
+    // `policy allow` splits its words on whitespace (CR too), so these segments are checked for
+    // controls (prefix p), not for the exact rendering.
+    const words = PAYLOADS.map((payload, index) => tagged(`p${index}`, payload));
+    const added = await runCodebench(['policy', 'allow', 'echo', ...words], { cwd: workspace.root, env });
+    expect(added.code).toBe(0);
+    expectNoControls(added.stdout);
+    const listed = await runCodebench(['policy', 'list'], { cwd: workspace.root, env });
+    expect(listed.code).toBe(0);
+    expectNoControls(listed.stdout);
+    const seen = checkSegments(listed.stdout);
+    for (let index = 0; index < PAYLOADS.length; index++) expect(seen.has(`p${index}`), `payload ${index}`).toBe(true);
+    expect(listed.stdout).toContain('{{p8}}^[]0;pwned^G{{/p8}}');
+    // A command the model asked for reaches the audit log as its subject.
+    enqueueAttack([{ name: 'run_command', args: { command: `echo ${tagged('c8', PAYLOADS[8]!)}` } }]);
+    await runCodebench(['ask', 'run it'], { cwd: workspace.root, env });
+    const audit = await runCodebench(['history', 'audit'], { cwd: workspace.root, env });
+    expect(audit.code).toBe(0);
+    expectNoControls(audit.stdout);
+    expect(checkSegments(audit.stdout).has('c8')).toBe(true);
+    // An error message that quotes what the user typed (an unknown session id).
+    const missing = await runCodebench(['history', 'show', tagged('c9', PAYLOADS[9]!)], { cwd: workspace.root, env });
+    expect(missing.code).not.toBe(0);
+    expectNoControls(missing.stderr);
+  });
 });

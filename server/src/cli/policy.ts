@@ -3,6 +3,7 @@ import { ruleWords } from '../agent/commands/policy.js';
 import type { AuditRecord } from '../store/store.js';
 import { CliError, type CliContext } from './context.js';
 import { positiveInteger, type Register } from './subcommand.js';
+import { visible } from './terminal-text.js';
 
 /**
  * `codebench policy list|allow|deny|remove`: the run_command policy of this workspace (the git
@@ -22,7 +23,7 @@ export const registerPolicy: Register = (program, context) => {
         context.io.stderr.write(`No rules for ${context.workspaceRoot()}: every command is asked about. Add one with: codebench policy allow npm test\n`);
         return;
       }
-      for (const rule of rules) context.io.stdout.write(`${String(rule.id).padStart(4)}  ${rule.kind.padEnd(5)}  ${rule.argv.join(' ')}\n`);
+      for (const rule of rules) context.io.stdout.write(`${String(rule.id).padStart(4)}  ${rule.kind.padEnd(5)}  ${visible(rule.argv.join(' '))}\n`);
     });
   for (const kind of ['allow', 'deny'] as const) {
     policy
@@ -34,7 +35,7 @@ export const registerPolicy: Register = (program, context) => {
         if (argv.length === 0 || argv[0] === '*') throw new CliError('give the command to ' + kind + ', e.g. npm test', 2);
         if (argv.slice(0, -1).includes('*')) throw new CliError('"*" may only be the last word', 2);
         const rule = await (await context.runtime().store()).addCommandRule({ workspaceUri: context.workspaceUri(), kind, argv });
-        context.io.stdout.write(`${rule.id}  ${rule.kind}  ${rule.argv.join(' ')}\n`);
+        context.io.stdout.write(`${rule.id}  ${rule.kind}  ${visible(rule.argv.join(' '))}\n`);
       });
   }
   policy
@@ -61,7 +62,8 @@ export function registerAudit(history: Command, context: CliContext): void {
       if (options.json) return void context.io.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
       if (entries.length === 0) return void context.io.stderr.write('The audit log is empty for this workspace (--all shows every workspace).\n');
       // Oldest first reads like a story; the query is newest-first so the limit keeps the recent ones.
-      for (const entry of [...entries].reverse()) context.io.stdout.write(`${formatEntry(entry, options.all === true)}\n`);
+      // Audit subjects are commands the model wrote: shown, never obeyed by the terminal.
+      for (const entry of [...entries].reverse()) context.io.stdout.write(`${visible(formatEntry(entry, options.all === true))}\n`);
     });
 }
 

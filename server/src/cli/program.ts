@@ -9,6 +9,7 @@ import { registerKeys } from './keys.js';
 import { registerPolicy } from './policy.js';
 import { registerHelixConfig } from './helix-config.js';
 import type { Register } from './subcommand.js';
+import { visible } from './terminal-text.js';
 
 /** Subcommands, one module each; `lsp` is handled before this module loads (start-up speed). */
 const COMMANDS: Register[] = [registerAsk, registerChat, registerHistory, registerDoctor, registerConfig, registerHelixConfig, registerKeys, registerPolicy];
@@ -56,7 +57,8 @@ export async function runCli(argv: string[], io: CliIo, env: NodeJS.ProcessEnv, 
       return 2;
     }
     if (error instanceof CliError) {
-      io.stderr.write(`codebench: ${error.message}\n`);
+      // Messages may quote a session title, a path or a model's words: show controls, never obey them.
+      io.stderr.write(`codebench: ${visible(error.message)}\n`);
       return error.exitCode;
     }
     throw error;

@@ -150,8 +150,6 @@ export function createGrepTool(options: GrepToolOptions = {}): Tool {
   });
 }
 
-export const grepTool = createGrepTool();
-
 /** Written for the model: what went wrong, how to fix the pattern, and what was found anyway. */
 function stoppedMessage(pattern: string, stopped: { kind: 'timeout' } | { kind: 'crashed'; error: string }, budgetMs: number, matches: string[]): string {
   const why =

@@ -1,6 +1,6 @@
 import type { ToolSpec } from '../../providers/types.js';
 import { editFileTool } from './edit-file.js';
-import { grepTool } from './grep.js';
+import { createGrepTool } from './grep.js';
 import { listFilesTool } from './list-files.js';
 import { readFileTool } from './read-file.js';
 import { runCommandTool } from './run-command.js';
@@ -9,9 +9,12 @@ import { writeFileTool } from './write-file.js';
 
 export type { Tool, ToolContext, ToolResult } from './types.js';
 
-/** The workspace tools every run gets. Their names and argument names are a public contract. */
+/**
+ * The workspace tools every run gets. Their names and argument names are a public contract. Each
+ * call makes its own grep, whose regex worker belongs to the caller (one per Agent).
+ */
 export function builtInTools(): Tool[] {
-  return [readFileTool, listFilesTool, grepTool, editFileTool, writeFileTool, runCommandTool];
+  return [readFileTool, listFilesTool, createGrepTool(), editFileTool, writeFileTool, runCommandTool];
 }
 
 export function toolSpecs(tools: Tool[]): ToolSpec[] {
