@@ -256,7 +256,7 @@ export class CodebenchAcpAgent {
         return 'discarded';
       }
     }
-    const result = await applyProposal(this.runtime.agent, proposal, this.fileAccess(session));
+    const result = await applyProposal(this.runtime.agent, proposal, this.fileAccess(session), { sensitive: this.runtime.agent.sensitiveFiles() });
     if (result.ok) {
       await finish('completed');
       return 'applied';

@@ -45,7 +45,8 @@ export function printProposal(context: CliContext, renderer: RunRenderer, propos
 }
 
 export async function applyAndReport(context: CliContext, proposal: Proposal): Promise<boolean> {
-  const outcome = await applyProposal(context.runtime().agent, proposal);
+  const agent = context.runtime().agent;
+  const outcome = await applyProposal(agent, proposal, undefined, { sensitive: agent.sensitiveFiles() });
   if (outcome.ok) {
     context.io.stderr.write(`applied: ${visible(outcome.files.join(', '))}\n`);
     return true;

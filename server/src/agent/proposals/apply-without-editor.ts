@@ -1,7 +1,7 @@
 import { checkApplyPaths, readWithoutFollowing, sameTargets, writeFilesInside, type DiskWrite } from './apply-guard.js';
 import type { Agent } from '../agent.js';
 import { prepareApplication, type CurrentText, type Proposal } from './proposal.js';
-import type { SensitiveFiles } from '../workspace/secrets.js';
+import { SensitiveFiles } from '../workspace/secrets.js';
 
 export type ApplyOutcome = { ok: true; files: string[] } | { ok: false; reason: string };
 
@@ -33,7 +33,8 @@ export const diskAccess: FileAccess = {
  * Accepting a proposal without an LSP editor (terminal, ACP): check every path against the
  * boundary again (the tree may have changed since the agent staged it), rebase onto what the files
  * hold now (an editor may have saved meanwhile), write, and record the fate. Any refusal or
- * conflict applies nothing. `sensitive` defaults to the agent's configured policy.
+ * conflict applies nothing. `sensitive` is the configured policy (`agent.sensitiveFiles()`); the
+ * built-in one when absent.
  */
 export async function applyProposal(
   agent: Agent,
@@ -45,7 +46,7 @@ export async function applyProposal(
     await agent.proposals.settle(proposal.id, 'conflict', reason);
     return { ok: false, reason };
   };
-  const sensitive = options.sensitive ?? agent.sensitiveFiles();
+  const sensitive = options.sensitive ?? new SensitiveFiles();
   const checked = checkApplyPaths(proposal.files, sensitive);
   if (!checked.ok) return refuse(checked.reason);
 
