@@ -73,9 +73,11 @@ describe('availability of the real server', () => {
 
     const pid = client.child.pid!;
     const measurable = existsSync(`/proc/${pid}/stat`);
-    // The regex really is running (a worker thread spinning a core), so the answers above were
-    // given during it, not after it.
-    if (measurable) expect(await cpuOver(pid, 500)).toBeGreaterThan(0.2);
+    // The search was still running while those answers came (well inside its 10 s budget): the
+    // grep result never went back to the model and the run has not ended. (Not measured as CPU
+    // time: on a loaded machine the worker's share of a core says nothing.)
+    expect(fake.modelRequests).toHaveLength(1);
+    expect(client.progress.some((record) => record.value.kind === 'end')).toBe(false);
 
     const cancelStarted = Date.now();
     const { cancelled } = await client.command(Commands.cancel.command, {});
@@ -95,10 +97,11 @@ describe('availability of the real server', () => {
 
   it('searches normally in a fresh worker after the cancelled one', async () => {
     fake.enqueue({ toolCalls: [{ name: 'grep', args: { pattern: 'needle', path: 'data' } }] }, { text: 'Found it.' });
+    const first = fake.modelRequests.length;
     const { runId } = await client.command(Commands.ask.command, { uri, instruction: 'find the needle', provider: 'ollama' });
     expect(runId).toBeTruthy();
-    await client.waitFor(() => fake.modelRequests.length === 2 || undefined, 10_000, 'the second model call');
-    expect(JSON.stringify(fake.modelRequests[1]!.body.messages)).toContain('data/ok.txt:1: needle here');
+    await client.waitFor(() => fake.modelRequests.length === first + 2 || undefined, 10_000, 'the second model call');
+    expect(JSON.stringify(fake.modelRequests[first + 1]!.body.messages)).toContain('data/ok.txt:1: needle here');
   });
 
   it('rejects a second initialize and keeps the first one in force', async () => {
