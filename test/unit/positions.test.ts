@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { convertRange, LineIndex, negotiateEncoding, offsetAt, positionAt } from '../../server/src/lsp/positions.js';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { convertRange, LineIndex, negotiateEncoding, offsetAt, offsetsToRange, positionAt, rangeToOffsets } from '../../server/src/lsp/positions.js';
 
 const TEXT = 'a🌍é\r\nx = "ü" // 👋 end\nlast';
 
@@ -54,6 +55,72 @@ describe('position encodings', () => {
       for (const encoding of ['utf-8', 'utf-16', 'utf-32'] as const) {
         expect(index.positionAt(offset, encoding)).toEqual(positionAt(TEXT, offset, encoding));
       }
+    }
+  });
+});
+
+/**
+ * Line ends as the LSP text document model has them (CRLF, lone CR, LF), checked against
+ * vscode-languageserver-textdocument's TextDocument, which implements that model, for UTF-16, and
+ * against the encoded length of the line's prefix for UTF-8 and UTF-32.
+ */
+describe('line endings: CRLF, lone CR and mixed', () => {
+  const TEXTS = {
+    crlf: 'é🌍 one\r\ntwo 👋 ü\r\n\r\nlast 🌎',
+    'lone cr': 'é🌍 one\rtwo 👋 ü\r\rlast 🌎\r',
+    mixed: 'é🌍\r\none\rtwo 👋\n\r\nü\r\r\nlast',
+  };
+  const encodings = ['utf-8', 'utf-16', 'utf-32'] as const;
+  const width = (text: string, encoding: (typeof encodings)[number]) =>
+    encoding === 'utf-8' ? Buffer.byteLength(text, 'utf8') : encoding === 'utf-16' ? text.length : [...text].length;
+  const insideSurrogatePair = (text: string, offset: number) => {
+    const code = text.charCodeAt(offset - 1);
+    return code >= 0xd800 && code <= 0xdbff;
+  };
+  const insideCrLf = (text: string, offset: number) => text[offset - 1] === '\r' && text[offset] === '\n';
+
+  it.each(Object.entries(TEXTS))('%s: every offset maps to the position TextDocument gives, in every encoding, and back', (_name, text) => {
+    const document = TextDocument.create('file:///t', 'plaintext', 1, text);
+    const index = new LineIndex(text);
+    for (let offset = 0; offset <= text.length; offset++) {
+      if (insideSurrogatePair(text, offset) || insideCrLf(text, offset)) continue;
+      const expected = document.positionAt(offset);
+      const lineStart = document.offsetAt({ line: expected.line, character: 0 });
+      for (const encoding of encodings) {
+        const position = { line: expected.line, character: width(text.slice(lineStart, offset), encoding) };
+        expect(positionAt(text, offset, encoding), `${encoding} at ${offset}`).toEqual(position);
+        expect(index.positionAt(offset, encoding), `LineIndex ${encoding} at ${offset}`).toEqual(position);
+        expect(offsetAt(text, position, encoding), `${encoding} back to ${offset}`).toBe(offset);
+      }
+    }
+    expect(positionAt(text, text.length, 'utf-16').line).toBe(document.lineCount - 1);
+  });
+
+  it.each(Object.entries(TEXTS))('%s: a character past the line end clamps before its line break, as TextDocument does', (_name, text) => {
+    const document = TextDocument.create('file:///t', 'plaintext', 1, text);
+    for (let line = 0; line < document.lineCount; line++) {
+      const expected = document.offsetAt({ line, character: 10_000 });
+      for (const encoding of encodings) expect(offsetAt(text, { line, character: 10_000 }, encoding), `line ${line} ${encoding}`).toBe(expected);
+    }
+  });
+
+  it('an offset between a CR and its LF is the end of that line (no position names it)', () => {
+    const text = 'ab\r\ncd';
+    expect(positionAt(text, 3, 'utf-8')).toEqual({ line: 0, character: 2 });
+    expect(new LineIndex(text).positionAt(3, 'utf-32')).toEqual({ line: 0, character: 2 });
+  });
+
+  it.each(encodings)('an edit after emoji on a later line of a lone-CR / CRLF file lands exactly (%s)', (encoding) => {
+    const text = 'a👋\rb🌍 é\r\nx = 1 // ü\rend';
+    const target = text.indexOf('1');
+    const range = offsetsToRange(text, target, target + 1, encoding);
+    expect(range.start.line).toBe(2);
+    const { start, end } = rangeToOffsets(text, range, encoding);
+    expect(text.slice(0, start) + '2' + text.slice(end)).toBe('a👋\rb🌍 é\r\nx = 2 // ü\rend');
+    // Converting the range between encodings keeps it on the same characters.
+    for (const other of encodings) {
+      const converted = convertRange(text, range, encoding, other);
+      expect(rangeToOffsets(text, converted, other)).toEqual({ start, end });
     }
   });
 });

@@ -2,6 +2,8 @@
  * The one place where LSP positions meet JavaScript strings. Internally every offset is in UTF-16
  * code units (what JS strings and TextDocument use); the client's `character` counts in the
  * negotiated encoding. Converting anywhere else is how edits end up shifted after an emoji.
+ * Lines end in CRLF, a lone CR or LF, as in the LSP text document model (and TextDocument), and a
+ * position's character never counts the line break.
  */
 
 export type PositionEncoding = 'utf-8' | 'utf-16' | 'utf-32';
@@ -26,21 +28,37 @@ export function negotiateEncoding(offered: readonly string[] | undefined): Posit
   return 'utf-16';
 }
 
-function lineStart(text: string, line: number): number {
-  let offset = 0;
-  for (let current = 0; current < line; current++) {
-    const next = text.indexOf('\n', offset);
-    if (next === -1) return text.length;
-    offset = next + 1;
-  }
-  return offset;
+const CR = 13;
+const LF = 10;
+
+/**
+ * Line breaks as the LSP text document model has them: CRLF, a lone CR or LF. A fresh regex per
+ * call, because a global regex carries its search position between uses.
+ */
+function lineBreaks(): RegExp {
+  return /\r\n?|\n/g;
 }
 
+/** An offset between the CR and the LF of one break has no position; it means the line's end. */
+function outsideLineBreak(text: string, offset: number): number {
+  return offset > 0 && text.charCodeAt(offset - 1) === CR && text.charCodeAt(offset) === LF ? offset - 1 : offset;
+}
+
+function lineStart(text: string, line: number): number {
+  if (line === 0) return 0;
+  const breaks = lineBreaks();
+  let current = 0;
+  for (let match = breaks.exec(text); match; match = breaks.exec(text)) {
+    if (++current === line) return match.index + match[0].length;
+  }
+  return text.length;
+}
+
+/** Where the line's content ends: before its CR, CRLF or LF. */
 function lineEnd(text: string, start: number): number {
-  const newline = text.indexOf('\n', start);
-  let end = newline === -1 ? text.length : newline;
-  if (end > start && text.charCodeAt(end - 1) === 13) end--;
-  return end;
+  const breaks = lineBreaks();
+  breaks.lastIndex = start;
+  return breaks.exec(text)?.index ?? text.length;
 }
 
 function unitsOf(codePoint: number, encoding: PositionEncoding): number {
@@ -71,16 +89,19 @@ export function offsetAt(text: string, position: Position, encoding: PositionEnc
   return offset;
 }
 
-/** UTF-16 offset → position in the client encoding. */
+/**
+ * UTF-16 offset → position in the client encoding. An offset between a CR and its LF (which no
+ * position can name) becomes the line's end, as a client would clamp it; computeEdits never
+ * produces one.
+ */
 export function positionAt(text: string, offset: number, encoding: PositionEncoding): Position {
-  const clamped = Math.max(0, Math.min(offset, text.length));
+  const clamped = outsideLineBreak(text, Math.max(0, Math.min(offset, text.length)));
   let line = 0;
   let start = 0;
-  for (;;) {
-    const next = text.indexOf('\n', start);
-    if (next === -1 || next >= clamped) break;
+  const breaks = lineBreaks();
+  for (let match = breaks.exec(text); match && match.index < clamped; match = breaks.exec(text)) {
     line++;
-    start = next + 1;
+    start = match.index + match[0].length;
   }
   if (encoding === 'utf-16') return { line, character: clamped - start };
   let units = 0;
@@ -118,11 +139,12 @@ export class LineIndex {
   private readonly starts: number[] = [0];
 
   constructor(readonly text: string) {
-    for (let index = text.indexOf('\n'); index !== -1; index = text.indexOf('\n', index + 1)) this.starts.push(index + 1);
+    const breaks = lineBreaks();
+    for (let match = breaks.exec(text); match; match = breaks.exec(text)) this.starts.push(match.index + match[0].length);
   }
 
   positionAt(offset: number, encoding: PositionEncoding): Position {
-    const clamped = Math.max(0, Math.min(offset, this.text.length));
+    const clamped = outsideLineBreak(this.text, Math.max(0, Math.min(offset, this.text.length)));
     let low = 0;
     let high = this.starts.length - 1;
     while (low < high) {

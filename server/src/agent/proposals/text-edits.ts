@@ -7,9 +7,12 @@ export interface OffsetEdit {
   newText: string;
 }
 
-/** Lines with their terminators, so joining them gives the text back exactly. */
+/**
+ * Lines with their terminators, so joining them gives the text back exactly. A line ends in LF,
+ * CRLF or a lone CR, as in the LSP text document model, so a classic-Mac file is not one line.
+ */
 export function linesWithEnds(text: string): string[] {
-  return text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+  return text.match(/[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$/g) ?? [];
 }
 
 function isHighSurrogate(code: number): boolean {
@@ -17,10 +20,18 @@ function isHighSurrogate(code: number): boolean {
 }
 
 /**
+ * An offset between the CR and the LF of one line break has no LSP position (a position's
+ * character is clamped to the line's end, before the CR), so an edit must never start or end there.
+ */
+function splitsLineBreak(text: string, offset: number): boolean {
+  return text.charCodeAt(offset - 1) === 13 && text.charCodeAt(offset) === 10;
+}
+
+/**
  * Minimal edits turning `oldText` into `newText`: a line diff finds the hunks, then each hunk is
  * trimmed to the characters that really differ, so an edit never rewrites text the user may be
  * looking at (or typing in) for no reason. Trimming never splits a surrogate pair, so an emoji is
- * always replaced whole.
+ * always replaced whole, nor a CRLF, so every edit has an exact LSP range.
  */
 export function computeEdits(oldText: string, newText: string): OffsetEdit[] {
   if (oldText === newText) return [];
@@ -55,7 +66,7 @@ function trim(start: number, removed: string, added: string): OffsetEdit {
   let prefix = 0;
   const limit = Math.min(removed.length, added.length);
   while (prefix < limit && removed.charCodeAt(prefix) === added.charCodeAt(prefix)) prefix++;
-  if (prefix > 0 && isHighSurrogate(removed.charCodeAt(prefix - 1))) prefix--;
+  if (prefix > 0 && (isHighSurrogate(removed.charCodeAt(prefix - 1)) || splitsLineBreak(removed, prefix))) prefix--;
   let suffix = 0;
   while (
     suffix < limit - prefix &&
@@ -63,7 +74,9 @@ function trim(start: number, removed: string, added: string): OffsetEdit {
   ) {
     suffix++;
   }
-  if (suffix > 0 && isHighSurrogate(removed.charCodeAt(removed.length - 1 - suffix))) suffix--;
+  if (suffix > 0 && (isHighSurrogate(removed.charCodeAt(removed.length - 1 - suffix)) || splitsLineBreak(removed, removed.length - suffix))) {
+    suffix--;
+  }
   return {
     start: start + prefix,
     end: start + removed.length - suffix,
