@@ -38,7 +38,8 @@ interface Outcome {
   reports: string[];
   end: string | undefined;
   shown: string[];
-  history: Array<{ role: string; content: string }>;
+  /** Undefined when the session is gone (a first ask that failed unanswered is not kept). */
+  history: Array<{ role: string; content: string }> | undefined;
   elapsedMs: number;
 }
 
@@ -67,7 +68,10 @@ describe.each(WIRES)('provider faults end to end over %s', (wire) => {
     const result = await client.request(Requests.ask.method, { uri: workspace.uri('main.py'), instruction: `fault ${turns.length}`, provider });
     const elapsedMs = Date.now() - started;
     const progress = client.progress.slice(progressFrom);
-    const { messages } = await client.request(Requests.messages.method, { sessionId: result.sessionId });
+    const messages = await client.request(Requests.messages.method, { sessionId: result.sessionId }).then(
+      (answer) => answer.messages,
+      () => undefined,
+    );
     return {
       result,
       elapsedMs,
@@ -88,13 +92,36 @@ describe.each(WIRES)('provider faults end to end over %s', (wire) => {
     expect(outcome.shown).toContain(`codebench: ${outcome.result.summary}`);
   }
 
-  const assistantText = (outcome: Outcome) => outcome.history.filter((m) => m.role === 'assistant').map((m) => m.content).join('\n');
+  const assistantText = (outcome: Outcome) => outcome.history!.filter((m) => m.role === 'assistant').map((m) => m.content).join('\n');
 
-  it('connection refused: retried twice (shown in progress), then says the server is not reachable', async () => {
+  it('connection refused on this machine: fails at once with what to start, and leaves no empty session', async () => {
     const outcome = await run([], `${wire}-refused`);
-    expectFailed(outcome, /is not reachable: connection refused\. (Start it with `ollama serve`|Check that the server is running)/);
-    expect(outcome.reports.filter((message) => /unavailable \(no response\), retrying in/.test(message)).length).toBeGreaterThanOrEqual(1);
-    expect(outcome.history.map((m) => m.role)).toEqual(['user']);
+    expectFailed(
+      outcome,
+      wire === 'ollama'
+        ? /is not reachable: connection refused, nothing listens on 127\.0\.0\.1:\d+\. Start Ollama with `ollama serve`/
+        : /is not reachable: connection refused, nothing listens on 127\.0\.0\.1:\d+\. Start the server/,
+    );
+    expect(outcome.reports.filter((message) => /retrying/.test(message))).toEqual([]);
+    expect(JSON.stringify([outcome.result, outcome.reports, outcome.end, outcome.shown])).not.toContain('no response');
+    // Nothing was answered, so nothing is kept: no session to list, and none to read.
+    expect(outcome.history).toBeUndefined();
+    const { sessions } = await client.request(Requests.sessions.method, {});
+    expect(sessions.map((session: { id: string }) => session.id)).not.toContain(outcome.result.sessionId);
+
+    // The editor already holds the id (ask answers it at once); continuing with it just works.
+    const followUp = await client.request(Requests.ask.method, {
+      uri: workspace.uri('main.py'),
+      instruction: 'again, now that it runs',
+      provider: wire,
+      sessionId: outcome.result.sessionId,
+    });
+    expect(followUp).toMatchObject({ status: 'completed', sessionId: outcome.result.sessionId, text: 'ok' });
+    const { messages } = await client.request(Requests.messages.method, { sessionId: outcome.result.sessionId });
+    expect(messages.map((message: { role: string; content: string }) => [message.role, message.content])).toEqual([
+      ['user', 'again, now that it runs'],
+      ['assistant', 'ok'],
+    ]);
   });
 
   it('DNS failure: names the host-name problem', async () => {

@@ -93,22 +93,41 @@ describe.each(KINDS)('%s failures', (kind) => {
     expect(error.kind).toBe('unavailable');
     expect(error.statusCode).toBe(503);
     expect(waits).toEqual([500, 1000]);
-    expect(ofType(parts, 'notice')).toHaveLength(2);
+    expect(ofType(parts, 'notice').map((notice) => notice.message)).toEqual([
+      `test-${kind} unavailable (HTTP 500), retrying in 0.5 s (attempt 2/3)`,
+      `test-${kind} unavailable (HTTP 502), retrying in 1 s (attempt 3/3)`,
+    ]);
     expect(server.modelRequests).toHaveLength(3);
     expect(server.pending()).toBe(1);
     await collect(modelFor(kind, server).model);
   });
 
-  it('connection refused -> unavailable with an actionable message', async () => {
+  it('connection refused on this machine -> unavailable, not retried, naming what to start', async () => {
     const url = await closedPortURL();
     const { model, waits } = modelFor(kind, url);
-    const error = errorOf(await collect(model));
+    const parts = await collect(model);
+    const error = errorOf(parts);
     expect(error.kind).toBe('unavailable');
-    expect(error.message).toContain('not reachable: connection refused');
+    expect(error.isRetryable).toBe(false);
+    expect(error.reason).toBe('connection refused');
+    expect(error.message).toContain(`not reachable: connection refused, nothing listens on ${url.replace('http://', '')}.`);
     expect(error.message).toContain(url);
     expect(error.message).toContain(`test-${kind}`);
-    if (kind === 'ollama') expect(error.message).toContain('ollama serve');
-    expect(waits).toHaveLength(2); // retried like any unavailable error before output
+    expect(error.message).toContain(kind === 'ollama' ? 'Start Ollama with `ollama serve`' : 'Start the server');
+    // A server that is not running will not be in 0.5 s: fail at once, and never "no response".
+    expect(waits).toEqual([]);
+    expect(ofType(parts, 'notice')).toEqual([]);
+    expect(allText(parts)).not.toContain('no response');
+  });
+
+  it('https:// at a plain HTTP server -> a TLS failure saying to use http://, not retried', async () => {
+    const { model, waits } = modelFor(kind, server.url.replace('http://', 'https://'));
+    const error = errorOf(await collect(model));
+    expect(error.kind).toBe('unavailable');
+    expect(error.isRetryable).toBe(false);
+    expect(error.message).toMatch(/failed the TLS handshake \(ERR_SSL_WRONG_VERSION_NUMBER: wrong version number\)\. The server at 127\.0\.0\.1:\d+ does not seem to speak HTTPS/);
+    expect(waits).toEqual([]);
+    expect(server.modelRequests).toHaveLength(0);
   });
 
   it('a stream cut after text is reported and not retried', async () => {

@@ -39,6 +39,12 @@ export interface RunOutcome {
   text: string;
   proposal?: Proposal;
   error?: string;
+  /**
+   * The run failed before anything was answered, and the session it had started was deleted so
+   * history keeps no empty sessions: `sessionId` names no stored session now (a follow-up ask
+   * with it in this process starts it afresh under the same id).
+   */
+  discardedSession?: boolean;
 }
 
 export interface RunHandle {
@@ -67,6 +73,9 @@ export interface AgentDependencies {
 /** Earlier turns given to the model when continuing a session; older ones stay in history only. */
 const MAX_HISTORY_MESSAGES = 100;
 
+/** Discarded session ids remembered for follow-ups; a chat rarely fails this often in a row. */
+const MAX_DISCARDED_SESSIONS = 256;
+
 type Driver = { kind: 'built-in'; model: LanguageModel } | { kind: 'external'; agent: ExternalAgent };
 
 function isExternal(config: ProviderConfig): boolean {
@@ -83,6 +92,12 @@ export class Agent {
   readonly proposals: PendingProposals;
   private readonly running = new Map<string, RunHandle>();
   private readonly tools: Tool[];
+  /**
+   * Sessions deleted because their first ask failed unanswered. Front-ends already hold the id
+   * (the LSP answered it at once; a chat keeps it for the next turn), so a follow-up naming one
+   * re-creates it instead of failing with "no session".
+   */
+  private readonly discardedSessions = new Set<string>();
 
   constructor(private readonly dependencies: AgentDependencies) {
     this.tools = dependencies.tools ?? builtInTools();
@@ -116,13 +131,15 @@ export class Agent {
     const store = await this.dependencies.store();
     let sessionId = request.sessionId;
     let history: Array<{ role: string; content: string }> = [];
-    if (sessionId) {
-      const session = await store.getSession(sessionId);
-      if (!session) throw new AskError('sessionId', `no session with id "${sessionId}"`);
+    const title = request.instruction.replace(/\s+/g, ' ').trim().slice(0, 80);
+    const existing = sessionId ? await store.getSession(sessionId) : undefined;
+    const newSession = !sessionId || (!existing && this.discardedSessions.has(sessionId));
+    if (sessionId && !newSession) {
+      if (!existing) throw new AskError('sessionId', `no session with id "${sessionId}"`);
       history = await store.recentMessages(sessionId, MAX_HISTORY_MESSAGES);
     } else {
-      const title = request.instruction.replace(/\s+/g, ' ').trim().slice(0, 80);
-      sessionId = (await store.createSession({ workspaceUri: request.workspaceUri, title, provider: providerName })).id;
+      if (sessionId) this.discardedSessions.delete(sessionId);
+      sessionId = (await store.createSession({ workspaceUri: request.workspaceUri, title, provider: providerName, id: sessionId })).id;
     }
     const driver: Driver = isExternal(providerConfig)
       ? { kind: 'external', agent: this.dependencies.createExternalAgent(providerName, providerConfig) }
@@ -158,7 +175,7 @@ export class Agent {
         Object.values(config.providers).flatMap((provider) => (provider.apiKeyEnv ? [provider.apiKeyEnv] : [])),
       ),
     });
-    handle.done = this.execute(context, driver, providerName, store, onEvent)
+    handle.done = this.execute(context, driver, providerName, store, onEvent, newSession)
       .catch((error: unknown): RunOutcome => {
         this.dependencies.log(`run ${run.id} crashed: ${(error as Error).stack ?? String(error)}`);
         const message = `codebench failed internally: ${(error as Error).message}`;
@@ -176,8 +193,11 @@ export class Agent {
     providerName: string,
     store: Store,
     onEvent: (event: RunEvent) => void,
+    newSession: boolean,
   ): Promise<RunOutcome> {
+    let toolCalls = 0;
     const onToolCall = (record: ToolCallRecord) => {
+      toolCalls++;
       store.recordToolCall({ runId: context.runId, ...record }).catch((error: unknown) => {
         this.dependencies.log(`could not record tool call: ${(error as Error).message}`);
       });
@@ -193,11 +213,20 @@ export class Agent {
             onEvent,
             onToolCall,
           );
-    return this.finish(context, result, store, onEvent);
+    // Only a first ask that got nothing back (provider unreachable, a config error) is discarded;
+    // the store re-checks that the session holds nothing but the instruction.
+    const discardable = newSession && result.status === 'failed' && result.text === '' && toolCalls === 0 && !result.externalSessionId;
+    return this.finish(context, result, store, onEvent, discardable);
   }
 
   /** History, run record and proposal: the same for every driver. */
-  private async finish(context: RunContext, result: DriverResult, store: Store, onEvent: (event: RunEvent) => void): Promise<RunOutcome> {
+  private async finish(
+    context: RunContext,
+    result: DriverResult,
+    store: Store,
+    onEvent: (event: RunEvent) => void,
+    discardable = false,
+  ): Promise<RunOutcome> {
     if (result.redactionNote) {
       // Says what the model did not see; the values themselves are never stored.
       await store.addMessage({ sessionId: context.sessionId, runId: context.runId, role: 'system', content: result.redactionNote });
@@ -239,6 +268,8 @@ export class Agent {
     } else {
       summary = result.error ?? 'failed';
     }
+    // Before `finished`, so no front-end that lists history on it sees the empty session.
+    const discardedSession = discardable && (await this.discardIfUnanswered(store, context.sessionId));
     onEvent({ type: 'finished', status: result.status, summary, error: result.error });
     return {
       runId: context.runId,
@@ -248,7 +279,19 @@ export class Agent {
       text: result.text,
       proposal,
       error: result.status === 'failed' ? result.error : undefined,
+      ...(discardedSession ? { discardedSession } : {}),
     };
+  }
+
+  private async discardIfUnanswered(store: Store, sessionId: string): Promise<boolean> {
+    const deleted = await store.deleteSessionIfUnanswered(sessionId).catch((error: unknown) => {
+      this.dependencies.log(`could not discard unanswered session ${sessionId}: ${(error as Error).message}`);
+      return false;
+    });
+    if (!deleted) return false;
+    this.discardedSessions.add(sessionId);
+    if (this.discardedSessions.size > MAX_DISCARDED_SESSIONS) this.discardedSessions.delete(this.discardedSessions.values().next().value!);
+    return true;
   }
 }
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ConfigError, configFilePath, dataDirectory, parseConfigLayer, readConfigFile, resolveConfig } from '../config/load.js';
+import { ConfigError, configFilePath, configFileVariable, dataDirectory, parseConfigLayer, readConfigFile, resolveConfig } from '../config/load.js';
 import { builtInConfig, type Config, type ConfigFile } from '../config/schema.js';
 import { createExternalAgent } from '../providers/cli-agents.js';
 import { createLanguageModel } from '../providers/registry.js';
@@ -40,7 +40,7 @@ export class AgentRuntime {
     this.configPath = configFilePath(options.env);
     this.dataDirectory = dataDirectory(options.env);
     this.reload(() => {
-      this.layers.file = readConfigFile(this.configPath);
+      this.layers.file = readConfigFile(this.configPath, configFileVariable(options.env));
     });
     this.agent = new Agent({
       store: () => this.store(),
@@ -87,7 +87,8 @@ export class AgentRuntime {
 
   /** Opened on first use; runs and shadows a crashed process left behind are cleaned up then. */
   store(): Promise<Store> {
-    this.storePromise ??= Store.open(this.databaseFile).then(async (store) => {
+    if (this.storePromise) return this.storePromise;
+    const opening = Store.open(this.databaseFile).then(async (store) => {
       await store.markInterruptedRuns();
       // An editor that goes away without shutdown gets process.exit() from vscode-languageserver:
       // no async cleanup runs then, so mark our runs in the synchronous 'exit' event.
@@ -105,7 +106,12 @@ export class AgentRuntime {
       });
       return store;
     });
-    return this.storePromise;
+    this.storePromise = opening;
+    // A failed open is not kept: the next call tries again, after the user fixed the directory.
+    opening.catch(() => {
+      if (this.storePromise === opening) this.storePromise = undefined;
+    });
+    return opening;
   }
 
   /** Cancels runs, waits (bounded) for them to record their end, then closes the store. */

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import type { CancellationToken, Connection, InitializeParams, InitializeResult } from 'vscode-languageserver';
 import {
   CodeActionKind,
@@ -50,21 +52,49 @@ export function startServer(connection: Connection, options: ServerOptions): voi
   const documents = new DocumentStore(() => encoding);
   documents.documents.listen(connection);
 
-  let loading: Promise<{ host: AgentHost; routes: Routes }> | undefined;
+  type Services = { host: AgentHost; routes: Routes };
+  let loading: Promise<Services> | undefined;
   let loaded: AgentHost | undefined;
-  const services = (): Promise<{ host: AgentHost; routes: Routes }> => {
-    loading ??= Promise.all([import('./agent-host.js'), import('./routes.js')]).then(([{ AgentHost: Host }, routes]) => {
-      if (!client || !initializeParams) throw new Error('server used before initialize');
-      loaded = new Host({
-        client,
-        documents,
-        env: options.env,
-        initializationOptions: initializeParams.initializationOptions,
-        workspaceFolders: () => folders,
-        version: options.version,
-      });
-      return { host: loaded, routes };
+  /** The load failure last shown; a retry that fails the same way is not shown again. */
+  let shownFailure: string | undefined;
+  /** The modules and the host, built once: a second host would report the same config errors again. */
+  const buildHost = async (): Promise<Services> => {
+    const [{ AgentHost: Host }, routes] = await Promise.all([import('./agent-host.js'), import('./routes.js')]);
+    if (!client || !initializeParams) throw new Error('server used before initialize');
+    loaded ??= new Host({
+      client,
+      documents,
+      env: options.env,
+      initializationOptions: initializeParams.initializationOptions,
+      workspaceFolders: () => folders,
+      version: options.version,
     });
+    return { host: loaded, routes };
+  };
+  /**
+   * The host with its history database open. A failure is not memoized (a rejected promise would
+   * fail every request until the editor restarts, even after the user fixed the cause): the next
+   * request tries again. It is shown once, not on every request that fails the same way.
+   */
+  const services = (): Promise<Services> => {
+    loading ??= buildHost()
+      .then(async (ready) => {
+        await ready.host.store();
+        shownFailure = undefined;
+        return ready;
+      })
+      .catch((error: unknown) => {
+        loading = undefined;
+        const dataDirectory = loaded?.runtime.dataDirectory;
+        const hint = dataDirectory && /history database/.test(String((error as Error).message))
+          ? ` Make ${dataDirectory} a writable directory, or set CODEBENCH_DATA_DIR to one.`
+          : '';
+        const message = `codebench could not start: ${String((error as Error).message).replace(/\.$/, '')}.${hint} The next request tries again.`;
+        client?.log(`${message}\n${(error as Error).stack ?? ''}`);
+        if (message !== shownFailure) client?.show('error', message);
+        shownFailure = message;
+        throw new ResponseError(ErrorCodes.InternalError, message);
+      });
     return loading;
   };
 
@@ -82,6 +112,7 @@ export function startServer(connection: Connection, options: ServerOptions): voi
     folders = (params.workspaceFolders ?? []).map((folder) => uriToPath(folder.uri)).filter((path): path is string => !!path);
     const rootPath = params.rootUri ? uriToPath(params.rootUri) : undefined;
     if (folders.length === 0 && rootPath) folders = [rootPath];
+    folders = [...new Set(folders.map((folder) => projectRoot(folder, process.cwd(), options.env.HOME)))];
     if (typeof params.processId === 'number') watchEditor(params.processId);
     return {
       capabilities: {
@@ -102,19 +133,22 @@ export function startServer(connection: Connection, options: ServerOptions): voi
   connection.onInitialized(() => {
     // Registered here so it replaces the library's own handler, which only knows its reporters.
     connection.onNotification(WorkDoneProgressCancelNotification.type, ({ token }) => {
-      void services().then(({ host }) => host.askFlow.cancelByProgressToken(token));
+      void buildHost().then(({ host }) => host.askFlow.cancelByProgressToken(token), () => undefined);
     });
   });
 
   for (const [method, handler] of REQUESTS) {
+    // Code actions are computed from memory: they never wait for the database to open.
+    const ready = method === 'textDocument/codeAction' ? buildHost : services;
     connection.onRequest(method, async (params: unknown, token: CancellationToken) => {
-      const { host, routes } = await services();
+      const { host, routes } = await ready();
       return handler(host, routes, params, token);
     });
   }
 
   connection.onNotification(DidChangeConfigurationNotification.type, ({ settings }) => {
-    void services().then(({ host }) => host.didChangeConfiguration(settings));
+    // Needs no database: applied even while the history cannot be opened.
+    void buildHost().then(({ host }) => host.didChangeConfiguration(settings), (error: unknown) => client?.log(`settings not applied: ${(error as Error).message}`));
   });
   connection.onNotification(DidChangeWorkspaceFoldersNotification.type, ({ event }) => {
     const removed = new Set(event.removed.map((folder) => uriToPath(folder.uri)));
@@ -136,6 +170,28 @@ export function startServer(connection: Connection, options: ServerOptions): voi
     await loaded?.shutdown();
   });
   connection.listen();
+}
+
+/** A folder holding one of these is a project root of its own (a monorepo package, say): kept. */
+const PROJECT_MARKERS = ['.git', '.hg', '.svn', '.jj', '.helix', 'package.json', 'Cargo.toml', 'pyproject.toml', 'setup.py', 'go.mod', 'pom.xml', 'build.gradle', 'build.gradle.kts', 'Gemfile', 'composer.json', 'mix.exs', 'deno.json', 'CMakeLists.txt', 'Makefile'];
+
+/**
+ * Helix, finding no root marker, sends the file's own directory as the root; the agent would then
+ * not find `src/…` paths. So a client root with no project marker of its own, inside a git work
+ * tree, becomes that work tree's root (what the terminal client calls the workspace), else the
+ * server's working directory when the root is inside it, unless that is the home or filesystem
+ * root (where editors start by default). A root that is a project (a package of a monorepo opened
+ * on purpose) is left as the client chose it.
+ */
+function projectRoot(folder: string, cwd: string, home: string | undefined): string {
+  if (PROJECT_MARKERS.some((marker) => existsSync(join(folder, marker)))) return folder;
+  for (let directory = folder; ; directory = dirname(directory)) {
+    if (existsSync(join(directory, '.git'))) return directory;
+    if (dirname(directory) === directory) break;
+  }
+  const inside = relative(cwd, folder);
+  const isStrictlyInside = inside !== '' && !inside.startsWith('..') && !isAbsolute(inside);
+  return isStrictlyInside && cwd !== home && dirname(cwd) !== cwd ? cwd : folder;
 }
 
 /**

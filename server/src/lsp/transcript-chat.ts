@@ -141,6 +141,9 @@ export class TranscriptChat {
       .then(async () => {
         const markdown = await this.markdown(handle.sessionId);
         if (markdown !== undefined) await this.rewrite(path, markdown, draft);
+        // A first message that failed unanswered leaves no session (and the draft stays in the
+        // file): the next send starts the chat afresh instead of naming the deleted session.
+        else if (this.newChatSession === handle.sessionId) this.newChatSession = undefined;
       })
       .catch((error: unknown) => this.options.client.log(`chat transcript not updated: ${(error as Error).message}`));
     return { runId: handle.runId, sessionId: handle.sessionId };

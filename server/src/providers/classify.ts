@@ -4,8 +4,9 @@ import type { ProviderKind } from './types.js';
 
 /**
  * Turns anything an SDK or fetch can throw into one ProviderError, so nothing above the provider
- * layer parses messages or status codes. SDK classes are recognised by shape, not `instanceof`,
- * because the SDKs are loaded lazily and this module must not pull them in.
+ * layer parses messages or status codes. SDK errors are recognised by status, error code (also
+ * down the `cause` chain) and `name`, not `instanceof`, because the SDKs are loaded lazily and
+ * this module must not pull them in.
  */
 
 export interface ClassifyContext {
@@ -38,6 +39,9 @@ const CONNECTION_CODES: Record<string, string> = {
   UND_ERR_CLOSED: 'the connection was closed',
 };
 
+/** OpenSSL and Node TLS failures: a wrong scheme or a certificate problem, which a retry cannot fix. */
+const TLS_CODE = /^(ERR_SSL_|ERR_TLS_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_(VERIFY|GET)_|EPROTO$)/;
+
 const CONTEXT_OVERFLOW =
   /context[ _-]?(length|window)|too many tokens|prompt is too long|maximum context|exceeds? the (model'?s? )?(context|maximum)|input length .* exceed|num_ctx|reduce the length/i;
 
@@ -52,7 +56,11 @@ export function classifyError(error: unknown, ctx: ClassifyContext): ProviderErr
     // Other key formats (ghp_…, AIza…, Bearer …) a proxy or server might echo back.
     return redactSecrets(out);
   };
-  const make = (kind: ProviderErrorKind, message: string, extra: { statusCode?: number; retryAfterSeconds?: number } = {}) =>
+  const make = (
+    kind: ProviderErrorKind,
+    message: string,
+    extra: { statusCode?: number; retryAfterSeconds?: number; reason?: string; retryable?: boolean } = {},
+  ) =>
     new ProviderError({
       kind,
       message: redact(message),
@@ -63,12 +71,14 @@ export function classifyError(error: unknown, ctx: ClassifyContext): ProviderErr
     });
 
   const e = (typeof error === 'object' && error !== null ? error : {}) as Record<string, unknown>;
+  // `name`, never `constructor.name`: a bundler renames classes (esbuild turned the Anthropic
+  // SDK's APIConnectionError into APIConnectionError2), while the SDKs set `name` themselves
+  // (Anthropic) or openai.ts sets it by `instanceof` on the classes it imports.
   const name = typeof e.name === 'string' ? e.name : '';
-  const ctorName = (error as object | null)?.constructor?.name ?? '';
   const status = numberOr(e.status) ?? numberOr(e.status_code);
   const detail = serverMessage(error);
 
-  if (name === 'AbortError' || ctorName === 'APIUserAbortError') {
+  if (name === 'AbortError' || name === 'APIUserAbortError') {
     return make('cancelled', `The request to ${label} was cancelled.`);
   }
 
@@ -124,31 +134,50 @@ export function classifyError(error: unknown, ctx: ClassifyContext): ProviderErr
   // Errors reported inside an open stream (an SSE `error` event) carry a type but no status.
   const errorType = streamErrorType(error);
   if (errorType === 'overloaded_error' || errorType === 'api_error' || errorType === 'server_error') {
-    return make('unavailable', `${label} reported an error mid-stream (${errorType}: ${detail}). Try again later.`);
+    return make('unavailable', `${label} reported an error mid-stream (${errorType}: ${detail}). Try again later.`, { reason: errorType });
   }
   if (errorType === 'rate_limit_error') {
     return make('rate-limited', `${label} is rate limiting requests: ${detail}`);
   }
 
   const code = connectionCode(error);
+  if (code !== undefined && TLS_CODE.test(code)) {
+    // OpenSSL says "80EC…:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:<source path>".
+    const openssl = rootCauseMessage(error) ?? detail;
+    const root = /SSL routines:[^:]*:([^:]+)/.exec(openssl)?.[1]?.trim() ?? firstLine(openssl);
+    const plainHttp = /WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|^EPROTO$/.test(code) || /wrong version number|packet length too long/i.test(root);
+    const hint = plainHttp
+      ? `The server at ${hostAndPort(ctx.baseURL)} does not seem to speak HTTPS: if it is a plain HTTP server, make "baseURL" start with http://.`
+      : `Check the server's certificate, or "baseURL" in the config.`;
+    return make('unavailable', `${label} failed the TLS handshake (${code}: ${root}). ${hint}`, { reason: 'TLS handshake failed', retryable: false });
+  }
   if (code !== undefined) {
     const what = CONNECTION_CODES[code] ?? code;
     if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE') {
-      return make('unavailable', `${label} closed the connection unexpectedly: ${what}. The response was cut off: ask again.`);
+      return make('unavailable', `${label} closed the connection unexpectedly: ${what}. The response was cut off: ask again.`, { reason: what });
+    }
+    // Nothing listening on this machine is not a hiccup: waiting a second will not start it.
+    if (code === 'ECONNREFUSED' && isLoopback(ctx.baseURL)) {
+      const start = ctx.kind === 'ollama' ? 'Start Ollama with `ollama serve`' : 'Start the server';
+      return make(
+        'unavailable',
+        `${label} is not reachable: connection refused, nothing listens on ${hostAndPort(ctx.baseURL)}. ${start}, or correct "baseURL", or set another defaultProvider in the codebench config.`,
+        { reason: what, retryable: false },
+      );
     }
     const hint =
       ctx.kind === 'ollama'
         ? `Start it with \`ollama serve\`, or set another defaultProvider in the codebench config.`
         : `Check that the server is running and that "baseURL" is right, or set another defaultProvider in the codebench config.`;
-    return make('unavailable', `${label} is not reachable: ${what}. ${hint}`);
+    return make('unavailable', `${label} is not reachable: ${what}. ${hint}`, { reason: what });
   }
-  if (ctorName === 'APIConnectionTimeoutError' || /timed? ?out/i.test(detail)) {
-    return make('unavailable', `${label} timed out: ${detail}`);
+  if (name === 'APIConnectionTimeoutError' || /timed? ?out/i.test(detail)) {
+    return make('unavailable', `${label} timed out: ${detail}`, { reason: 'timed out' });
   }
-  if (ctorName === 'APIConnectionError' || /fetch failed|terminated|socket/i.test(detail)) {
+  if (name === 'APIConnectionError' || /fetch failed|terminated|socket|connection error/i.test(detail)) {
     const root = rootCauseMessage(error);
-    const why = root && root !== detail ? `${detail} (${root})` : detail;
-    return make('unavailable', `${label} connection failed: ${why}. Check "baseURL" in the config.`);
+    const why = root && root !== detail ? `${detail} (${firstLine(root)})` : detail;
+    return make('unavailable', `${label} connection failed: ${why}. Check "baseURL" in the config.`, { reason: 'connection failed' });
   }
   if (error instanceof SyntaxError || /did not receive done|unexpected end|json/i.test(detail)) {
     return make('bad-response', `${label} sent a malformed response: ${detail}. Ask again; if it persists, check that "kind" and "baseURL" match the server's API.`);
@@ -182,7 +211,7 @@ function connectionCode(error: unknown): string | undefined {
   let current: unknown = error;
   for (let depth = 0; depth < 6 && typeof current === 'object' && current !== null; depth++) {
     const c = current as { code?: unknown; cause?: unknown; errors?: unknown[] };
-    if (typeof c.code === 'string' && (c.code in CONNECTION_CODES || /^E[A-Z]+$/.test(c.code))) return c.code;
+    if (typeof c.code === 'string' && (c.code in CONNECTION_CODES || /^E[A-Z]+$/.test(c.code) || TLS_CODE.test(c.code))) return c.code;
     const inner = c.errors?.[0] as { code?: unknown } | undefined;
     if (typeof inner?.code === 'string') return inner.code;
     current = c.cause;
@@ -199,6 +228,34 @@ function rootCauseMessage(error: unknown): string | undefined {
     current = current.cause;
   }
   return message;
+}
+
+/** OpenSSL's messages run on with a source path and a newline; the first line says it. */
+function firstLine(text: string): string {
+  return (text.split('\n').find((line) => line.trim() !== '') ?? text).trim();
+}
+
+/** This machine: where a refused connection means the server is simply not running. */
+function isLoopback(baseURL: string): boolean {
+  const host = hostOf(baseURL);
+  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || host === '0.0.0.0' || /^127\./.test(host);
+}
+
+function hostOf(baseURL: string): string {
+  try {
+    return new URL(baseURL).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  } catch {
+    return '';
+  }
+}
+
+function hostAndPort(baseURL: string): string {
+  try {
+    const url = new URL(baseURL);
+    return `${url.hostname}:${url.port || (url.protocol === 'https:' ? '443' : '80')}`;
+  } catch {
+    return baseURL;
+  }
 }
 
 function retryAfter(headers: unknown): number | undefined {

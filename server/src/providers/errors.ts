@@ -16,6 +16,10 @@ export class ProviderError extends Error {
   /** Seconds the server asked us to wait (Retry-After), when it said. */
   readonly retryAfterSeconds: number | undefined;
   readonly providerName: string;
+  /** What went wrong in a few words ("HTTP 503", "connection reset"), for retry notices. */
+  readonly reason: string | undefined;
+  /** Set when the kind alone would mislead: a local server refusing connections is not coming back in a second. */
+  private readonly retryable: boolean | undefined;
 
   constructor(options: {
     kind: ProviderErrorKind;
@@ -23,6 +27,8 @@ export class ProviderError extends Error {
     providerName: string;
     statusCode?: number;
     retryAfterSeconds?: number;
+    reason?: string;
+    retryable?: boolean;
     cause?: unknown;
   }) {
     super(options.message, { cause: options.cause });
@@ -31,9 +37,11 @@ export class ProviderError extends Error {
     this.statusCode = options.statusCode;
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.providerName = options.providerName;
+    this.reason = options.reason ?? (options.statusCode !== undefined ? `HTTP ${options.statusCode}` : undefined);
+    this.retryable = options.retryable;
   }
 
   get isRetryable(): boolean {
-    return this.kind === 'rate-limited' || this.kind === 'unavailable';
+    return this.retryable ?? (this.kind === 'rate-limited' || this.kind === 'unavailable');
   }
 }

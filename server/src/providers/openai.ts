@@ -13,6 +13,32 @@ import type { ChatMessage, FinishReason, StreamPart, ToolCall, Usage } from './t
 /** OpenAI chat completions, for api.openai.com and any server that imitates it. */
 
 export async function* streamOpenAI(call: ProviderCall): AsyncGenerator<StreamPart> {
+  try {
+    yield* streamChatCompletions(call);
+  } catch (error) {
+    throw withErrorName(error);
+  }
+}
+
+/**
+ * The OpenAI SDK leaves `name` as "Error" on its connection errors (Anthropic's SDK names them),
+ * and classify.ts must not rely on class names a bundler renames: name them here, by `instanceof`
+ * on the classes this module imports.
+ */
+function withErrorName(error: unknown): unknown {
+  const name =
+    error instanceof OpenAI.APIUserAbortError
+      ? 'APIUserAbortError'
+      : error instanceof OpenAI.APIConnectionTimeoutError
+        ? 'APIConnectionTimeoutError'
+        : error instanceof OpenAI.APIConnectionError
+          ? 'APIConnectionError'
+          : undefined;
+  if (name) Object.defineProperty(error, 'name', { value: name, writable: true, configurable: true });
+  return error;
+}
+
+async function* streamChatCompletions(call: ProviderCall): AsyncGenerator<StreamPart> {
   const { config, request } = call;
   const client = new OpenAI({
     // Local OpenAI-style servers usually ignore the key, but the SDK refuses to start without one.

@@ -140,6 +140,7 @@ async function* guardedStream(r: Resolved, request: ModelRequest, userSignal: Ab
     new ProviderError({
       kind: 'unavailable',
       providerName: r.name,
+      reason: sawBytes ? 'stalled mid-response' : `silent for ${formatSeconds(timeoutMs / 1000)} s`,
       message: sawBytes
         ? `${label} stalled: no data for ${formatSeconds(timeoutMs / 1000)} s mid-response (timeoutSeconds). The response was cut off: ask again, or raise timeoutSeconds for this provider if the model is slow.`
         : `${label} did not respond within ${formatSeconds(timeoutMs / 1000)} s (timeoutSeconds). The server may be overloaded or still loading the model.`,

@@ -73,7 +73,7 @@ export class RetryingModel implements LanguageModel {
       const why =
         failure.kind === 'rate-limited'
           ? `rate limited by ${this.providerName}`
-          : `${this.providerName} unavailable (${failure.statusCode !== undefined ? `HTTP ${failure.statusCode}` : 'no response'})`;
+          : `${this.providerName} unavailable (${failure.reason ?? 'request failed'})`;
       yield {
         type: 'notice',
         message: `${why}, retrying in ${formatSeconds(delay / 1000)} s (attempt ${attempt + 1}/${maxAttempts})`,

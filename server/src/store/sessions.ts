@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import type SQLite from 'better-sqlite3';
 import { sql, type Kysely } from 'kysely';
 import { now } from './clock.js';
+import { writeSync } from './database.js';
 import type { SessionRecord } from './records.js';
 import type { Database, SessionRow } from './schema.js';
 import { ensureWorkspace, findWorkspace } from './workspaces.js';
@@ -10,14 +12,14 @@ export const MAX_SESSION_LIMIT = 1000;
 
 export async function createSession(
   db: Kysely<Database>,
-  input: { workspaceUri: string; title: string; provider: string },
+  input: { workspaceUri: string; title: string; provider: string; id?: string },
 ): Promise<SessionRecord> {
   const workspace = await ensureWorkspace(db, input.workspaceUri);
   const timestamp = now();
   const row = await db
     .insertInto('sessions')
     .values({
-      id: randomUUID(),
+      id: input.id ?? randomUUID(),
       workspace_id: workspace.id,
       title: input.title,
       provider: input.provider,
@@ -68,6 +70,25 @@ export async function listSessions(
 export async function deleteSession(db: Kysely<Database>, id: string): Promise<boolean> {
   const result = await db.deleteFrom('sessions').where('id', '=', id).executeTakeFirst();
   return result.numDeletedRows > 0n;
+}
+
+/**
+ * Deletes a session that holds nothing but the user's own words: no assistant or system message,
+ * no tool call, no proposal, no run still going. For a first ask that failed before anything was
+ * answered, so history keeps no empty sessions. Checked and deleted in one write transaction, so
+ * a run that stores something meanwhile keeps the session. True when deleted.
+ */
+export function deleteSessionIfUnanswered(db: Kysely<Database>, sqlite: SQLite.Database, id: string): boolean {
+  return writeSync(sqlite, (tx) => {
+    const answered = tx.get(db.selectFrom('messages').select('id').where('session_id', '=', id).where('role', '!=', 'user').limit(1));
+    const running = tx.get(db.selectFrom('runs').select('id').where('session_id', '=', id).where('status', '=', 'running').limit(1));
+    const toolCall = tx.get(
+      db.selectFrom('tool_calls').innerJoin('runs', 'runs.id', 'tool_calls.run_id').select('tool_calls.id').where('runs.session_id', '=', id).limit(1),
+    );
+    const proposal = tx.get(db.selectFrom('proposals').select('id').where('session_id', '=', id).limit(1));
+    if (answered || running || toolCall || proposal) return false;
+    return tx.run(db.deleteFrom('sessions').where('id', '=', id)) > 0;
+  });
 }
 
 export function clampLimit(limit: number | undefined, fallback: number, max: number): number {
