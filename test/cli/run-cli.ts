@@ -30,12 +30,15 @@ export function createCliSandbox(prefix = 'codebench-cli-'): CliSandbox {
   for (const dir of [workspace, home]) mkdirSync(dir, { recursive: true });
   const env: NodeJS.ProcessEnv = {};
   for (const name of INHERITED) if (process.env[name] !== undefined) env[name] = process.env[name];
+  // The config is found where a user's would be ($XDG_CONFIG_HOME), not through CODEBENCH_CONFIG:
+  // a CODEBENCH_CONFIG naming a missing file is an error, and most tests run without a config.
+  const configPath = join(home, '.config', 'codebench', 'config.json');
+  mkdirSync(join(home, '.config', 'codebench'), { recursive: true });
   Object.assign(env, {
     HOME: home,
     XDG_CONFIG_HOME: join(home, '.config'),
     XDG_DATA_HOME: join(home, '.local', 'share'),
     CODEBENCH_DATA_DIR: dataDir,
-    CODEBENCH_CONFIG: join(root, 'config.json'),
   });
   return {
     root,
@@ -43,7 +46,7 @@ export function createCliSandbox(prefix = 'codebench-cli-'): CliSandbox {
     workspaceUri: pathToFileURL(workspace).href,
     dataDir,
     databaseFile: join(dataDir, 'codebench.db'),
-    configPath: join(root, 'config.json'),
+    configPath,
     env,
     cleanup: () => rmSync(root, { recursive: true, force: true }),
   };
@@ -53,12 +56,13 @@ export function createCliSandbox(prefix = 'codebench-cli-'): CliSandbox {
 export function runInSandbox(
   sandbox: CliSandbox,
   args: string[],
-  options: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  options: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; prefix?: string[] } = {},
 ): Promise<CliResult> {
   return runCodebench(args, {
     cwd: options.cwd ?? sandbox.workspace,
     env: { ...sandbox.env, ...options.env },
     input: options.input,
     timeoutMs: options.timeoutMs,
+    prefix: options.prefix,
   });
 }

@@ -76,10 +76,19 @@ export interface CliResult {
 /** Runs `codebench ARGS` with pipes (no terminal), feeding `input` on stdin. */
 export function runCodebench(
   args: string[],
-  options: { cwd: string; env: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; onStdout?: (text: string, child: ChildProcess) => void },
+  options: {
+    cwd: string;
+    env: NodeJS.ProcessEnv;
+    input?: string;
+    timeoutMs?: number;
+    onStdout?: (text: string, child: ChildProcess) => void;
+    /** A command that runs node for us, e.g. setpriv to run as another user. */
+    prefix?: string[];
+  },
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const [program, ...rest] = [...(options.prefix ?? []), process.execPath, BIN, ...args];
+    const child = spawn(program!, rest, { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {

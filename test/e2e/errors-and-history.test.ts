@@ -131,6 +131,8 @@ describe('malformed requests, history across restarts, stdout purity', () => {
     const client = TestClient.start({
       profile: 'neovim',
       workspace: empty,
+      // No CODEBENCH_CONFIG: naming a file that does not exist is an error of its own.
+      env: { CODEBENCH_CONFIG: '' },
       initializationOptions: { providers: { local: { kind: 'ollama', model: 'qwen2.5-coder:7b', baseURL: `http://127.0.0.1:${port}` } } },
     });
     await client.initialize();

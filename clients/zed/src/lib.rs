@@ -30,7 +30,7 @@ impl zed::Extension for Codebench {
         let command = match configured_path {
             Some(path) => path,
             None => worktree.which(SERVER).ok_or_else(|| {
-                "codebench was not found on PATH. Install it (npm install -g codebench, or npm link in a checkout) \
+                "codebench was not found on PATH. Install it (npm link in a codebench checkout, or npm pack there and npm install -g the tarball) \
                  or set lsp.codebench.binary.path in Zed's settings."
                     .to_string()
             })?,

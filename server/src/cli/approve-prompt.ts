@@ -1,5 +1,5 @@
 import { createInterface, type Interface } from 'node:readline';
-import { denyingApprover, type ApprovalDecision, type Approver } from '../agent/commands/approvals.js';
+import type { ApprovalDecision, Approver } from '../agent/commands/approvals.js';
 import type { CliContext } from './context.js';
 import { colorsFor } from './render.js';
 import { visible } from './terminal-text.js';
@@ -9,11 +9,15 @@ export type Question = (query: string, signal: AbortSignal) => Promise<string | 
 
 /**
  * The terminal's approver: a prompt on a TTY, [o]nce / [a]lways / anything else denies, so Enter
- * alone never runs a command. Without a terminal nothing can be asked: only rules allow.
+ * alone never runs a command. Without a terminal there is none: nothing can be asked, only rules
+ * allow, and the gate tells the model that no one was asked (not that the user said no).
  */
-export function terminalApprover(context: CliContext, options: { question?: Question; beforePrompt?: () => void } = {}): Approver {
-  if (!context.isInteractive) return denyingApprover;
-  const question = options.question ?? questionOnce(context);
+export function terminalApprover(
+  context: CliContext,
+  options: { question?: Question; beforePrompt?: () => void; onInterrupt?: () => void } = {},
+): Approver | undefined {
+  if (!context.isInteractive) return undefined;
+  const question = options.question ?? questionOnce(context, options.onInterrupt ?? (() => undefined));
   return {
     async approve(request, signal): Promise<ApprovalDecision> {
       options.beforePrompt?.();
@@ -22,7 +26,7 @@ export function terminalApprover(context: CliContext, options: { question?: Ques
       const shown = (text: string) => visible(text, colors);
       const always = request.alwaysRules ? `, [a]lways allow ${shown(request.alwaysRules.map((argv) => argv.join(' ')).join(' and '))}` : '';
       context.io.stderr.write(`\ncodebench wants to run:\n  ${shown(request.command)}\nin ${shown(request.cwd)} (${shown(request.reason)})\n`);
-      const answer = (await question(`Allow [o]nce${always}, or [d]eny? `, signal))?.trim().toLowerCase();
+      const answer = (await question(`Allow [o]nce${always}, or [d]eny (default: deny; Ctrl-C cancels the run)? `, signal))?.trim().toLowerCase();
       if (answer === 'o' || answer === 'once' || answer === 'y' || answer === 'yes') return 'allow-once';
       if (always !== '' && (answer === 'a' || answer === 'always')) return 'allow-always';
       return 'deny';
@@ -30,10 +34,15 @@ export function terminalApprover(context: CliContext, options: { question?: Ques
   };
 }
 
-/** A fresh readline per question (for `ask`, where nothing else reads stdin during a turn). */
-function questionOnce(context: CliContext): Question {
+/**
+ * A fresh readline per question (for `ask`, where nothing else reads stdin during a turn). On a
+ * terminal readline takes Ctrl-C itself (raw mode: no SIGINT reaches the process) and, with no
+ * listener, only pauses, so the prompt would hang until the approval timeout: it cancels the run.
+ */
+function questionOnce(context: CliContext, onInterrupt: () => void): Question {
   return async (query, signal) => {
     const readline = createInterface({ input: context.io.stdin, output: context.io.stderr });
+    readline.on('SIGINT', onInterrupt);
     try {
       return await askOn(readline, query, signal);
     } finally {

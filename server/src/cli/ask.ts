@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline/promises';
 import { InvalidArgumentError } from 'commander';
 import type { AskRequest } from '../agent/agent.js';
 import { CliError, type CliContext } from './context.js';
+import { resolveSession } from './history.js';
 import type { Register } from './subcommand.js';
 import { RunRenderer } from './render.js';
 import { applyAndReport, printProposal, runTurn, sigintRouter } from './turn.js';
@@ -36,12 +37,17 @@ export const registerAsk: Register = (program, context) => {
     .option('-s, --session <id>', 'continue a stored session')
     .option('-y, --yes', 'apply the proposal without asking')
     .action(async (words: string[], options: AskOptions) => {
-      process.exitCode = await runAsk(context, words.join(' '), options);
+      const instruction = words.join(' ');
+      // `ask ""` would otherwise cost a model call and leave an untitled session behind.
+      if (instruction.trim() === '') throw new CliError('ask: the instruction is empty; say what the agent should do, e.g. codebench ask "explain main.py"', 2);
+      process.exitCode = await runAsk(context, instruction, options);
     });
 };
 
 function selectionOf(filePath: string, lines: { start: number; end: number }): AskRequest['selection'] {
   const text = readFileSync(filePath, 'utf8').split('\n');
+  // A final newline ends the last line; it does not start another one.
+  if (text.length > 1 && text.at(-1) === '') text.pop();
   if (lines.start > text.length) throw new CliError(`--lines: ${filePath} has only ${text.length} lines`, 2);
   const end = Math.min(lines.end, text.length);
   return { startLine: lines.start - 1, endLine: end - 1, text: text.slice(lines.start - 1, end).join('\n') };
@@ -59,6 +65,8 @@ async function runAsk(context: CliContext, instruction: string, options: AskOpti
   } else if (options.lines) {
     throw new CliError('--lines needs --file', 2);
   }
+  // Short ids, as `history list` prints them, work here too; the agent wants the full id.
+  const sessionId = options.session === undefined ? undefined : (await resolveSession(await context.runtime().store(), options.session, '--session')).id;
   const renderer = new RunRenderer(context.io, context.env);
   const interrupts = sigintRouter(() => process.exit(130));
   try {
@@ -69,12 +77,13 @@ async function runAsk(context: CliContext, instruction: string, options: AskOpti
         filePath,
         selection: filePath && options.lines ? selectionOf(filePath, options.lines) : undefined,
         provider: options.provider,
-        sessionId: options.session,
+        sessionId,
       },
       renderer,
       interrupts,
     );
-    context.io.stderr.write(renderer.colors.dim(`session ${outcome.sessionId}\n`));
+    // A first ask that failed unanswered leaves no session behind: no id to print.
+    if (!outcome.discardedSession) context.io.stderr.write(renderer.colors.dim(`session ${outcome.sessionId}\n`));
     if (outcome.status === 'cancelled') return 130;
     if (outcome.status === 'failed') return 1;
     if (!outcome.proposal) return 0;
@@ -85,7 +94,8 @@ async function runAsk(context: CliContext, instruction: string, options: AskOpti
       context.io.stderr.write('not applied (no terminal to confirm); rerun with --yes to apply\n');
       return 0;
     }
-    const answer = await confirm(context, 'Apply these changes? [a]pply / [d]iscard: ');
+    // The default is said out loud: Enter alone discards.
+    const answer = await confirm(context, 'Apply these changes? [a]pply / [d]iscard (default: discard): ');
     if (answer) return (await applyAndReport(context, outcome.proposal)) ? 0 : 1;
     await context.runtime().agent.proposals.settle(outcome.proposal.id, 'discarded');
     context.io.stderr.write('discarded\n');

@@ -5,6 +5,7 @@ import type { Approver } from '../agent/commands/approvals.js';
 import type { Proposal } from '../agent/proposals/proposal.js';
 import { questionOn, terminalApprover } from './approve-prompt.js';
 import { CliError, type CliContext } from './context.js';
+import { resolveSession } from './history.js';
 import type { Register } from './subcommand.js';
 import { RunRenderer } from './render.js';
 import { visible } from './terminal-text.js';
@@ -68,10 +69,11 @@ async function runChat(context: CliContext, options: { session?: string; provide
   const state: ChatState = { provider: options.provider };
   if (options.session) {
     const store = await runtime.store();
-    if (!(await store.getSession(options.session))) throw new CliError(`--session: no session with id "${options.session}"`, 2);
-    state.sessionId = options.session;
-    const messages = await store.listMessages(options.session);
-    context.io.stderr.write(`continuing session ${options.session} (${messages.length} messages)\n`);
+    // Short ids, as `history list` prints them, are resolved to the full one.
+    const session = await resolveSession(store, options.session, '--session');
+    state.sessionId = session.id;
+    const messages = await store.listMessages(session.id);
+    context.io.stderr.write(`continuing session ${session.id} (${messages.length} messages)\n`);
   }
   const interactive = context.isInteractive;
   const file = historyFile(context);
@@ -159,11 +161,17 @@ async function command(context: CliContext, state: ChatState, line: string): Pro
       io.stderr.write('new session: your next message starts it\n');
       return true;
     case '/session': {
-      const store = await context.runtime().store();
-      if (!argument || !(await store.getSession(argument))) io.stderr.write(`no session with id "${visible(argument)}"\n`);
-      else {
-        state.sessionId = argument;
-        io.stderr.write(`continuing session ${argument}\n`);
+      if (!argument) {
+        io.stderr.write('/session: give a session id, or the short id /sessions and history list print\n');
+        return true;
+      }
+      try {
+        const session = await resolveSession(await context.runtime().store(), argument, '/session');
+        state.sessionId = session.id;
+        io.stderr.write(`continuing session ${session.id}\n`);
+      } catch (error) {
+        if (!(error instanceof CliError)) throw error;
+        io.stderr.write(`${visible(error.message)}\n`);
       }
       return true;
     }

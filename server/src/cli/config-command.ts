@@ -1,7 +1,7 @@
 import { Option } from 'commander';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ConfigError, configFilePath, readConfigFile, resolveConfig } from '../config/load.js';
+import { ConfigError, configFilePath, configFileVariable, readConfigFile, resolveConfig } from '../config/load.js';
 import { DEFAULT_OLLAMA_MODEL, DEFAULT_OLLAMA_URL, type Config, type ProviderConfig } from '../config/schema.js';
 import { CliError, type CliContext } from './context.js';
 import { baseUrlOf, keyEnvOf, maskKey, maskSecrets } from './doctor-checks.js';
@@ -18,7 +18,11 @@ export const registerConfig: Register = (program, context) => {
     .action(() => {
       const path = configFilePath(context.env);
       context.io.stdout.write(`${path}\n`);
-      context.io.stderr.write(existsSync(path) ? 'exists\n' : 'does not exist: built-in defaults apply (create it with `codebench config init`)\n');
+      const variable = configFileVariable(context.env);
+      const missing = variable
+        ? `does not exist, and ${variable} names it: commands refuse to run until you create it (\`codebench config init\`) or unset ${variable}`
+        : 'does not exist: built-in defaults apply (create it with `codebench config init`)';
+      context.io.stderr.write(existsSync(path) ? 'exists\n' : `${missing}\n`);
     });
   config
     .command('show')
@@ -52,9 +56,9 @@ function masked<T>(value: T): T {
   return JSON.parse(JSON.stringify(value), (_key, inner: unknown) => (typeof inner === 'string' ? maskSecrets(inner) : inner)) as T;
 }
 
-function loadEffective(path: string): Config {
+function loadEffective(path: string, env: NodeJS.ProcessEnv): Config {
   try {
-    return resolveConfig([{ source: path, config: readConfigFile(path) }]);
+    return resolveConfig([{ source: path, config: readConfigFile(path, configFileVariable(env)) }]);
   } catch (error) {
     if (error instanceof ConfigError) throw new CliError(error.message, 1);
     throw error;
@@ -64,7 +68,7 @@ function loadEffective(path: string): Config {
 function showConfig(context: CliContext, options: { json?: boolean }): void {
   const path = configFilePath(context.env);
   const exists = existsSync(path);
-  const config = masked(loadEffective(path));
+  const config = masked(loadEffective(path, context.env));
   const keys = Object.fromEntries(
     Object.entries(config.providers).flatMap(([name, provider]) => {
       const status = keyStatus(provider, context.env);

@@ -14,6 +14,31 @@ export class CliError extends Error {
   }
 }
 
+/** Error codes that mean "this process may not write there", from Node's fs and from SQLite. */
+const ACCESS_CODES = new Set(['EACCES', 'EPERM', 'EROFS', 'SQLITE_READONLY', 'SQLITE_CANTOPEN', 'SQLITE_PERM', 'SQLITE_AUTH']);
+
+/**
+ * A failure to create or write the history database because of permissions or a read-only file
+ * system, as one line naming the directory and the fix; undefined for anything else (a bug keeps
+ * its stack). The store wraps the fs/SQLite error, so the cause chain is searched for the code.
+ */
+export function dataDirectoryProblem(error: unknown, directory: string): CliError | undefined {
+  const chain: Error[] = [];
+  for (let current = error; current instanceof Error && chain.length < 5; current = current.cause) chain.push(current);
+  // SQLite is only ever our history; a file-system error must be about the data directory.
+  const aboutDirectory = chain.some((link) => link.message.includes(directory) || link.message.includes(resolve(directory)));
+  for (const current of chain) {
+    const code = String((current as { code?: unknown }).code ?? '');
+    if (!ACCESS_CODES.has(code) && !code.startsWith('SQLITE_READONLY')) continue;
+    if (!code.startsWith('SQLITE') && !aboutDirectory) continue;
+    const reason = code === 'EROFS' ? 'it is on a read-only file system' : code.startsWith('SQLITE') ? 'the database or its directory is read-only' : 'permission denied';
+    return new CliError(
+      `cannot write the history in ${directory} (${reason}): make it and its files writable by you, or set CODEBENCH_DATA_DIR to a writable directory`,
+    );
+  }
+  return undefined;
+}
+
 export interface CliIo {
   stdin: NodeJS.ReadStream;
   stdout: NodeJS.WriteStream;

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ConfigError, readConfigFile, resolveConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -34,17 +35,25 @@ export function checkNode(version = process.versions.node): Check {
 }
 
 /** The effective config (defaults + file) when it is valid, with the check that says so. */
-export function checkConfigFile(path: string): { check: Check; config?: Config } {
-  if (!statOrUndefined(path)) {
+export function checkConfigFile(path: string, namedBy?: string): { check: Check; config?: Config } {
+  if (!statOrUndefined(path) && !namedBy) {
     return { check: ok('config', `${path} not found: using built-in defaults: local Ollama`), config: resolveConfig([]) };
   }
   try {
-    const config = resolveConfig([{ source: path, config: readConfigFile(path) }]);
+    const config = resolveConfig([{ source: path, config: readConfigFile(path, namedBy) }]);
     return { check: ok('config', `${path} is valid`), config };
   } catch (problem) {
     if (!(problem instanceof ConfigError)) throw problem;
-    return { check: error('config', problem.message, `fix the key named above in ${path}, or start over with codebench config init --force`) };
+    return { check: error('config', problem.message, configFix(problem, path, namedBy)) };
   }
+}
+
+/** Names the keys only when the message does: a JSON syntax error or a missing file has none. */
+function configFix(problem: ConfigError, path: string, namedBy: string | undefined): string {
+  if (!statOrUndefined(path)) return `codebench config init writes a starter config there, or unset ${namedBy ?? 'CODEBENCH_CONFIG'}`;
+  const keys = problem.keys.length === 1 ? `the key ${problem.keys[0]}` : `the keys ${problem.keys.join(', ')}`;
+  const what = problem.keys.length > 0 ? keys : 'the place named above';
+  return `fix ${what} in ${path}, or start over with codebench config init --force`;
 }
 
 export function checkConfigPermissions(path: string): Check | undefined {
@@ -53,14 +62,15 @@ export function checkConfigPermissions(path: string): Check | undefined {
   return warning('config permissions', `${path} is writable by others (mode ${octal(stat.mode)}): they could point codebench at their server`, `chmod 600 ${path}`);
 }
 
-
-
 /** Opens the history read-only and runs the full integrity check (quick_check skips index contents). */
 export async function checkDatabase(file: string): Promise<Check[]> {
   const stat = statOrUndefined(file);
   if (!stat) return [ok('database', `${file} does not exist yet: it will be created on first use`)];
   const checks: Check[] = [];
-  const fix = `move it aside (mv ${file} ${file}.broken, with its -wal and -shm files); codebench creates a new one`;
+  // Only a damaged file is worth moving aside; one that cannot be opened for lack of permission is
+  // fine, and a new one could not be created beside it anyway.
+  const moveAside = `move it aside (mv ${file} ${file}.broken, with its -wal and -shm files); codebench creates a new one`;
+  const permissions = `make ${file} and ${dirname(file)} writable by you (ls -ld them), or set CODEBENCH_DATA_DIR to a writable directory`;
   const { default: Database } = await import('better-sqlite3');
   let db: InstanceType<typeof Database> | undefined;
   try {
@@ -68,26 +78,50 @@ export async function checkDatabase(file: string): Promise<Check[]> {
     const rows = db.pragma('integrity_check') as Array<{ integrity_check: string }>;
     const results = rows.map((row) => row.integrity_check);
     if (results.length === 1 && results[0] === 'ok') checks.push(ok('database', `${file} passes the integrity check`));
-    else checks.push(error('database', `${file} is damaged: ${results.slice(0, 3).join('; ')}`, fix));
+    else checks.push(error('database', `${file} is damaged: ${results.slice(0, 3).join('; ')}`, moveAside));
   } catch (problem) {
     const code = String((problem as { code?: unknown }).code ?? '');
-    const what = code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB' ? 'is damaged' : 'cannot be read';
-    checks.push(error('database', `${file} ${what}: ${(problem as Error).message}`, fix));
+    const damaged = code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB';
+    checks.push(error('database', `${file} ${damaged ? 'is damaged' : 'cannot be opened'}: ${(problem as Error).message}`, damaged ? moveAside : permissions));
   } finally {
     db?.close();
   }
+  if (!writable(file)) checks.push(error('database writable', `${file} is read-only: codebench cannot record history`, permissions));
   if ((stat.mode & 0o777) !== 0o600) {
     checks.push(warning('database permissions', `${file} is mode ${octal(stat.mode)}; history holds your prompts and code`, `chmod 600 ${file}`));
   }
   return checks;
 }
 
-export function checkDataDirectory(directory: string): Check | undefined {
-  const stat = statOrUndefined(directory);
-  if (!stat || (stat.mode & 0o077) === 0) return undefined;
-  return warning('data directory', `${directory} is accessible to other users (mode ${octal(stat.mode)})`, `chmod 700 ${directory}`);
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
+/**
+ * Whether codebench can create its files there (the directory, or the nearest ancestor it would
+ * be made in), and whether others can read them.
+ */
+export function checkDataDirectory(directory: string): Check[] {
+  const checks: Check[] = [];
+  let existing = directory;
+  while (!statOrUndefined(existing) && dirname(existing) !== existing) existing = dirname(existing);
+  if (!writable(existing)) {
+    const what = existing === directory ? `${directory} is not writable` : `${directory} cannot be created (${existing} is not writable)`;
+    checks.push(error('history location', `${what}: codebench cannot record history`, `make ${existing} writable by you, or set CODEBENCH_DATA_DIR to a writable directory`));
+  } else {
+    checks.push(ok('history location', `${directory} is writable`));
+  }
+  const stat = statOrUndefined(directory);
+  if (stat && (stat.mode & 0o077) !== 0) {
+    checks.push(warning('data directory', `${directory} is accessible to other users (mode ${octal(stat.mode)})`, `chmod 700 ${directory}`));
+  }
+  return checks;
+}
 
 /** Whether a config file, or any small text file under a config directory, names codebench. */
 export function mentionsCodebench(path: string, depth = 4): boolean {
@@ -122,6 +156,27 @@ export async function commandVersion(file: string, env: NodeJS.ProcessEnv, timeo
   }
 }
 
+/**
+ * codebench is not in the npm registry (`npm install -g codebench` installs nothing of ours): it
+ * is installed from its checkout, which is the package this code runs from.
+ */
+function installAdvice(): string {
+  let directory = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    try {
+      const manifest = JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === 'codebench') {
+        return `run npm link in ${directory} (or there: npm pack, then npm install -g ./codebench-${manifest.version ?? '<version>'}.tgz)`;
+      }
+    } catch {
+      // Not the package root yet.
+    }
+    const parent = dirname(directory);
+    if (parent === directory) return 'run npm link in the codebench checkout (or npm pack there, then npm install -g ./codebench-<version>.tgz)';
+    directory = parent;
+  }
+}
+
 /** Editor set-up as far as it can be seen from PATH and config files: warnings at most. */
 export async function checkEditors(env: NodeJS.ProcessEnv): Promise<Check[]> {
   const home = env.HOME;
@@ -130,7 +185,7 @@ export async function checkEditors(env: NodeJS.ProcessEnv): Promise<Check[]> {
   const checks: Check[] = [];
 
   const self = findExecutable('codebench', env.PATH);
-  checks.push(self ? ok('codebench on PATH', self) : warning('codebench on PATH', 'editors start `codebench lsp`, but codebench is not on PATH', 'npm install -g codebench, or put bin/codebench.js on PATH'));
+  checks.push(self ? ok('codebench on PATH', self) : warning('codebench on PATH', 'editors start `codebench lsp`, but codebench is not on PATH', installAdvice()));
 
   const nvim = findExecutable('nvim', env.PATH);
   if (nvim) {

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { join } from 'node:path';
-import { configFilePath, dataDirectory } from '../config/load.js';
+import { configFilePath, configFileVariable, dataDirectory } from '../config/load.js';
 import type { CliContext } from './context.js';
 import {
   checkConfigFile,
@@ -55,7 +55,7 @@ async function runDoctor(context: CliContext, options: { json?: boolean; timeout
 export async function runChecks(env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Check[]> {
   const configPath = configFilePath(env);
   const directory = dataDirectory(env);
-  const { check: configCheck, config } = checkConfigFile(configPath);
+  const { check: configCheck, config } = checkConfigFile(configPath, configFileVariable(env));
   const providers = Object.entries(config?.providers ?? {});
   const checks: Check[] = [checkNode(), configCheck];
   pushDefined(checks, checkConfigPermissions(configPath));
@@ -66,7 +66,7 @@ export async function runChecks(env: NodeJS.ProcessEnv, timeoutMs: number): Prom
   ]);
   checks.push(...providerChecks.flat());
   checks.push(...(await checkDatabase(join(directory, 'codebench.db'))));
-  pushDefined(checks, checkDataDirectory(directory));
+  checks.push(...checkDataDirectory(directory));
   checks.push(...editorChecks);
   return redactKeys(checks, env, providers.map(([, provider]) => keyEnvOf(provider)));
 }

@@ -79,20 +79,29 @@ export const registerHistory: Register = (program, context) => {
     .action((id: string, options: { yes?: boolean }) => deleteSession(context, id, options));
 };
 
-/** A session by full id or unique prefix; a CliError (status 1) that says why otherwise. */
-export async function resolveSession(store: Store, reference: string): Promise<SessionRecord> {
+/**
+ * A session by full id or unique prefix (what `history list` prints); a CliError that says why
+ * otherwise. With `flag` (`--session`, `/session`) the error is one line naming it, status 2 (a
+ * usage mistake); without, an ambiguous prefix lists the candidates one per line.
+ */
+export async function resolveSession(store: Store, reference: string, flag?: string): Promise<SessionRecord> {
   const found = await lookupSession(store, reference);
+  const fail = (message: string) => new CliError(flag ? `${flag}: ${message}` : message, flag ? 2 : 1);
   switch (found.kind) {
     case 'found':
       return found.session;
     case 'too-short':
-      throw new CliError(`no session "${reference}": give a full id or a prefix of at least ${MIN_SESSION_PREFIX} characters`);
+      throw fail(`no session "${visible(reference)}": give a full id or a prefix of at least ${MIN_SESSION_PREFIX} characters`);
     case 'not-found':
-      throw new CliError(`no session matches "${reference}" (see codebench history list --all)`);
+      throw fail(`no session matches "${visible(reference)}" (see codebench history list --all)`);
     case 'ambiguous': {
+      if (flag) {
+        const ids = found.candidates.map((session) => shortId(session.id)).join(', ');
+        throw fail(`"${visible(reference)}" matches several sessions (${ids}${found.more ? ', …' : ''}); give more characters`);
+      }
       const lines = found.candidates.map((session) => `  ${sessionLine(session)}`);
       if (found.more) lines.push('  …');
-      throw new CliError(`"${reference}" matches several sessions; give more characters:\n${lines.join('\n')}`);
+      throw fail(`"${reference}" matches several sessions; give more characters:\n${lines.join('\n')}`);
     }
   }
 }

@@ -2,7 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { registerAsk } from './ask.js';
 import { registerChat } from './chat.js';
 import { registerConfig } from './config-command.js';
-import { CliContext, CliError, type CliIo } from './context.js';
+import { dataDirectory } from '../config/load.js';
+import { CliContext, CliError, dataDirectoryProblem, type CliIo } from './context.js';
 import { registerDoctor } from './doctor.js';
 import { registerHistory } from './history.js';
 import { registerKeys } from './keys.js';
@@ -49,7 +50,9 @@ export async function runCli(argv: string[], io: CliIo, env: NodeJS.ProcessEnv, 
     }
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
-  } catch (error) {
+  } catch (caught) {
+    // An unwritable data directory fails every command that touches history: one line, not a stack.
+    const error = dataDirectoryProblem(caught, dataDirectory(env)) ?? caught;
     if (error instanceof CommanderError) {
       // Help and version end in a CommanderError too; usage mistakes are status 2.
       // `commander.help` is help shown because a subcommand is missing: a usage mistake too.

@@ -1,6 +1,9 @@
 import { AskError, type AskRequest, type RunOutcome } from '../agent/agent.js';
 import type { Proposal } from '../agent/proposals/proposal.js';
 import { applyProposal } from '../agent/proposals/apply-without-editor.js';
+import { parseCommand } from '../agent/commands/parse.js';
+import { policyAllowCommands } from '../agent/commands/gate.js';
+import { rulesFor } from '../agent/commands/policy.js';
 import { terminalApprover } from './approve-prompt.js';
 import { CliError, type CliContext } from './context.js';
 import { colorDiff, RunRenderer } from './render.js';
@@ -20,21 +23,42 @@ export async function runTurn(
   const root = context.workspaceRoot();
   renderer.waiting();
   let handle;
+  // Ctrl-C at an approval prompt cancels the run (approvals come after the run has started).
+  let cancelRun = () => undefined as void;
+  // Commands the policy does not allow are asked about on a TTY; without one nobody can be asked.
+  const approver = 'approver' in request ? request.approver : terminalApprover(context, { beforePrompt: () => renderer.stop(), onInterrupt: () => cancelRun() });
   try {
-    // Commands the policy does not allow are asked about on a TTY, denied otherwise.
-    const approver = request.approver ?? terminalApprover(context, { beforePrompt: () => renderer.stop() });
     handle = await runtime.agent.ask({ ...request, approver, workspaceUri: context.workspaceUri(), roots: [root] }, (event) => renderer.handle(event));
+    const started = handle;
+    cancelRun = () => started.cancel();
   } catch (error) {
     renderer.stop();
     if (error instanceof AskError) throw new CliError(`--${error.field === 'sessionId' ? 'session' : error.field}: ${visible(error.message)}`, 2);
     throw error;
   }
   const release = interrupts.onInterrupt(() => handle.cancel());
+  let outcome: RunOutcome;
   try {
-    return await handle.done;
+    outcome = await handle.done;
   } finally {
     release();
     renderer.stop();
+  }
+  if (approver === undefined) await reportUnaskedCommands(context, outcome.runId);
+  return outcome;
+}
+
+/**
+ * Without a terminal a command the policy does not allow is refused before anyone sees it; the
+ * user learns which ones, and the rule that would let them run, from the audit log of this run.
+ */
+async function reportUnaskedCommands(context: CliContext, runId: string): Promise<void> {
+  const entries = await (await context.runtime().store()).listAudit({ workspaceUri: context.workspaceUri(), limit: 200 });
+  const refused = entries.filter((entry) => entry.runId === runId && entry.kind === 'command-denied' && entry.detail.by === 'no-approver').reverse();
+  for (const entry of refused) {
+    const rules = rulesFor(await parseCommand(entry.subject));
+    const how = rules ? `to let it run, allow it with: ${policyAllowCommands(rules).join(' && ')}` : 'a rule cannot allow it (run it yourself)';
+    context.io.stderr.write(`not run: ${visible(entry.subject)} — no one could be asked (no terminal); ${visible(how)}\n`);
   }
 }
 

@@ -8,7 +8,11 @@ import { builtInConfig, configSchema, type Config, type ConfigFile } from './sch
 
 /** A configuration problem, phrased for the user: which file, which key, what is wrong. */
 export class ConfigError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The keys the message names (dotted paths); empty when it names none (JSON syntax, a missing file). */
+    readonly keys: readonly string[] = [],
+  ) {
     super(message);
     this.name = 'ConfigError';
   }
@@ -20,34 +24,50 @@ export function configFilePath(env: NodeJS.ProcessEnv): string {
   return join(configHome, 'codebench', 'config.json');
 }
 
+/**
+ * The environment variable that chose the config file, when one did: a file named on purpose must
+ * exist (a typo in it would otherwise fall back to the defaults without a word).
+ */
+export function configFileVariable(env: NodeJS.ProcessEnv): string | undefined {
+  return env.CODEBENCH_CONFIG ? 'CODEBENCH_CONFIG' : undefined;
+}
+
 export function dataDirectory(env: NodeJS.ProcessEnv): string {
   if (env.CODEBENCH_DATA_DIR) return env.CODEBENCH_DATA_DIR;
   const dataHome = env.XDG_DATA_HOME || join(env.HOME || homedir(), '.local', 'share');
   return join(dataHome, 'codebench');
 }
 
-function describeIssues(source: string, error: z.ZodError): string {
-  const lines = error.issues.map((issue) => {
-    const key = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
-    return `${key}: ${issue.message}`;
-  });
-  return `Invalid codebench config in ${source}: ${lines.join('; ')}`;
+function describeIssues(source: string, error: z.ZodError): ConfigError {
+  const where = (issue: z.core.$ZodIssue) => (issue.path.length > 0 ? issue.path.join('.') : '(top level)');
+  const lines = error.issues.map((issue) => `${where(issue)}: ${issue.message}`);
+  // The keys to fix: an unknown key is named itself, not the object that holds it.
+  const keys = error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys' ? issue.keys.map((key) => [...issue.path, key].join('.')) : issue.path.length > 0 ? [issue.path.join('.')] : [],
+  );
+  return new ConfigError(`Invalid codebench config in ${source}: ${lines.join('; ')}`, keys);
 }
 
 /** Validates one layer (file, initializationOptions, didChangeConfiguration) on its own. */
 export function parseConfigLayer(value: unknown, source: string): ConfigFile {
   const result = configSchema.safeParse(value ?? {});
-  if (!result.success) throw new ConfigError(describeIssues(source, result.error));
+  if (!result.success) throw describeIssues(source, result.error);
   return result.data;
 }
 
-/** Reads the config file; a missing file is not an error (the built-in local default applies). */
-export function readConfigFile(path: string): ConfigFile {
+/**
+ * Reads the config file. A missing file is not an error (the built-in local default applies)
+ * unless `namedBy`, the environment variable that named it (configFileVariable), says it must exist.
+ */
+export function readConfigFile(path: string, namedBy?: string): ConfigFile {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      if (namedBy) throw new ConfigError(`${namedBy} names ${path}, which does not exist: create it (codebench config init) or unset ${namedBy}`);
+      return {};
+    }
     throw new ConfigError(`Cannot read codebench config ${path}: ${(error as Error).message}`);
   }
   // Editors on Windows may save a byte-order mark, which is not JSON.
@@ -132,6 +152,7 @@ export function resolveConfig(layers: Array<{ source: string; config: ConfigFile
     const known = Object.keys(merged.providers).join(', ') || '(none)';
     throw new ConfigError(
       `Invalid codebench config in ${source ?? 'defaults'}: defaultProvider: "${merged.defaultProvider}" is not one of the configured providers (${known})`,
+      ['defaultProvider'],
     );
   }
   return merged;

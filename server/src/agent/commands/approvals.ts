@@ -20,15 +20,14 @@ export interface ApprovalRequest {
   alwaysRules?: string[][];
 }
 
+/**
+ * A front-end that cannot ask (a terminal without a TTY) supplies none: then nothing runs unless a
+ * rule allows it, and the refusal says no one could be asked rather than that the user said no.
+ */
 export interface Approver {
   /** Must resolve 'deny' (never hang) when the user does not answer; `signal` aborts with the run. */
   approve(request: ApprovalRequest, signal: AbortSignal): Promise<ApprovalDecision>;
 }
-
-/** For front-ends that cannot ask (a non-interactive terminal): nothing runs unless a rule allows it. */
-export const denyingApprover: Approver = {
-  approve: async () => 'deny',
-};
 
 /**
  * Runs an approver with a deadline and cancellation: whichever comes first of the user's answer,

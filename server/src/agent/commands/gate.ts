@@ -28,6 +28,18 @@ export function commandLimits(config: { timeoutSeconds?: number; maxTimeoutSecon
   };
 }
 
+/** `codebench policy allow …` for each simple command, with the words quoted as a shell needs them. */
+export function policyAllowCommands(rules: string[][]): string[] {
+  const quote = (word: string) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`);
+  return rules.map((argv) => `codebench policy allow ${argv.map(quote).join(' ')}`);
+}
+
+/** How the user can let a command run next time without being asked, or that no rule can. */
+export function allowHint(alwaysRules: string[][] | undefined): string {
+  if (!alwaysRules) return 'a rule cannot allow a command like this one (`codebench policy allow` takes plain commands), so the user has to run it';
+  return `the user can allow it with ${policyAllowCommands(alwaysRules).map((command) => `\`${command}\``).join(' and ')}`;
+}
+
 export type Authorization = { allowed: true; by: 'rule' | 'user' } | { allowed: false; message: string };
 
 /**
@@ -89,7 +101,8 @@ export class CommandGate {
         user: 'the user denied it',
         timeout: 'nobody approved it in time',
         cancelled: 'the run was cancelled while it waited for approval',
-        'no-approver': 'this front-end cannot ask the user, and no allow rule matches it',
+        // Not "denied": nobody saw it (a terminal without a TTY). The model should pass on how to allow it.
+        'no-approver': `no one could be asked to approve it (nothing here can prompt the user) and no allow rule matches it; ${allowHint(alwaysRules)}`,
       };
       return { allowed: false, message: why[answer.by] };
     }
