@@ -4,13 +4,15 @@ import { join } from 'node:path';
 import { REPO } from '../test/e2e/harness.js';
 import { cancelBenchmark, codeActionBenchmark, workspaceEditBenchmark } from './core.js';
 import { editorBenchmarks, startupBenchmarks } from './lsp.js';
+import { memoryBenchmarks } from './memory.js';
 import type { Result } from './stats.js';
 import { storeBenchmarks } from './store.js';
 
 /**
  * `npm run bench`: every target of BENCHMARKS.md, measured on this machine, printed as a table and
  * written to bench-results.json. BENCH_MESSAGES (default 1,000,000) sizes the store benchmark;
- * BENCH_STARTUP_RUNS (default 15) the spawn benchmark; BENCH_ONLY="editor flow,store" runs a subset.
+ * BENCH_STARTUP_RUNS (default 15) the spawn benchmark; BENCH_ASKS (default 1,000) the memory benchmark;
+ * BENCH_ONLY="editor flow,store" runs a subset.
  */
 async function main(): Promise<void> {
   const messages = Number(process.env.BENCH_MESSAGES ?? 1_000_000);
@@ -22,6 +24,7 @@ async function main(): Promise<void> {
     ['edits', () => workspaceEditBenchmark()],
     ['cancel', () => cancelBenchmark()],
     ['store', () => storeBenchmarks(messages)],
+    ['memory', () => memoryBenchmarks()],
   ];
   const results: Result[] = [];
   // BENCH_ONLY=editor,store runs a subset (section names as above).

@@ -35,12 +35,17 @@ export interface ProgressRecord {
   at: number;
 }
 
-/** Independent of the server's conversion code on purpose: a shared bug would hide itself. */
+/**
+ * Independent of the server's conversion code on purpose: a shared bug would hide itself. Lines
+ * end in CRLF, a lone CR or LF, as in the LSP text document model, and a character never counts
+ * the line break (a position past the line's end clamps before it).
+ */
 export function offsetOf(text: string, position: { line: number; character: number }, encoding: Encoding): number {
-  const lines = text.split('\n');
+  // With a capturing group, split keeps each break: [line 0, break 0, line 1, break 1, …, last line].
+  const parts = text.split(/(\r\n|\r|\n)/);
   let offset = 0;
-  for (let line = 0; line < position.line; line++) offset += (lines[line]?.length ?? 0) + 1;
-  const lineText = lines[position.line] ?? '';
+  for (let line = 0; line < position.line; line++) offset += (parts[2 * line]?.length ?? 0) + (parts[2 * line + 1]?.length ?? 1);
+  const lineText = parts[2 * position.line] ?? '';
   if (encoding === 'utf-16') return offset + Math.min(position.character, lineText.length);
   if (encoding === 'utf-8') {
     const prefix = Buffer.from(lineText, 'utf8').subarray(0, position.character).toString('utf8');
@@ -102,12 +107,16 @@ export interface ClientOptions {
   workspace: Workspace;
   runEvents?: boolean;
   inlineReview?: boolean;
-  /** What the Neovim-like client answers to showMessageRequest. */
-  choose?: (message: string, actions: string[]) => string | null;
+  /** What the Neovim-like client answers to showMessageRequest (a promise answers later). */
+  choose?: (message: string, actions: string[]) => string | null | Promise<string | null>;
   env?: Record<string, string>;
   initializationOptions?: unknown;
   /** Answer this many workspace/applyEdit requests with applied: false, as a racing editor would. */
   refuseApplies?: number;
+  /** Answer this many workspace/applyEdit requests with applied: true without applying anything. */
+  pretendApplies?: number;
+  /** Apply and answer each workspace/applyEdit only after this long, as a busy editor would. */
+  applyDelayMs?: number;
 }
 
 export class TestClient {
@@ -123,6 +132,12 @@ export class TestClient {
   readonly runEvents: any[] = [];
   readonly appliedEdits: any[] = [];
   readonly refusedEdits: any[] = [];
+  /** Every workspace/applyEdit as it arrives, before it is answered. */
+  readonly receivedEdits: any[] = [];
+  /** Edits answered applied: true but not applied (`pretendApplies`). */
+  readonly pretendedEdits: any[] = [];
+  /** Messages of showMessageRequest prompts the server withdrew with $/cancelRequest. */
+  readonly withdrawnPrompts: string[] = [];
   readonly shownDocuments: string[] = [];
   readonly stdout: Buffer[] = [];
   stderr = '';
@@ -163,11 +178,15 @@ export class TestClient {
       changed();
     });
     if (options.profile === 'neovim') {
-      this.connection.onRequest('window/showMessageRequest', (params: { message: string; actions: Array<{ title: string }> }) => {
+      this.connection.onRequest('window/showMessageRequest', async (params: { message: string; actions: Array<{ title: string }> }, token) => {
         const actions = params.actions.map((action) => action.title);
         this.prompts.push({ message: params.message, actions });
+        token.onCancellationRequested(() => {
+          this.withdrawnPrompts.push(params.message);
+          changed();
+        });
         changed();
-        const choice = (options.choose ?? (() => 'Apply'))(params.message, actions);
+        const choice = await (options.choose ?? (() => 'Apply'))(params.message, actions);
         return choice === null ? null : { title: choice };
       });
       this.connection.onRequest('window/showDocument', (params: { uri: string }) => {
@@ -184,7 +203,16 @@ export class TestClient {
       });
     }
     let refusals = options.refuseApplies ?? 0;
-    this.connection.onRequest('workspace/applyEdit', (params: { edit: any }) => {
+    let pretences = options.pretendApplies ?? 0;
+    this.connection.onRequest('workspace/applyEdit', async (params: { edit: any }) => {
+      this.receivedEdits.push(params.edit);
+      changed();
+      if (options.applyDelayMs) await new Promise((resolve) => setTimeout(resolve, options.applyDelayMs));
+      if (pretences > 0) {
+        pretences--;
+        this.pretendedEdits.push(params.edit);
+        return { applied: true };
+      }
       if (refusals > 0) {
         refusals--;
         this.refusedEdits.push(params.edit);

@@ -3,8 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Migrator } from 'kysely';
 import { migrate, openDatabase, type OpenedDatabase } from '../../server/src/store/database.js';
-import { migrations } from '../../server/src/store/migrations.js';
+import { migrationProvider, migrations } from '../../server/src/store/migrations.js';
 import { Store } from '../../server/src/store/store.js';
 
 const dirs: string[] = [];
@@ -140,6 +141,54 @@ describe('openDatabase', () => {
     const up = await migrate(handle, 'latest');
     expect(up.results?.map((r) => r.status)).toEqual(Object.keys(migrations).map(() => 'Success'));
     expect(schemaObjects(sqlite)).toEqual(initial);
+  });
+
+  it('0004 admits `unconfirmed` proposals, keeping rows, order and indexes; down records them as applied', async () => {
+    const file = path.join(tempDir(), 'history.sqlite');
+    const store = await Store.open(file);
+    const session = await store.createSession({ workspaceUri: 'file:///w', title: 't', provider: 'p' });
+    const run = await store.createRun({ sessionId: session.id, provider: 'p', model: 'm', instruction: 'i' });
+    const files = [{ uri: 'file:///w/a.ts', path: 'a.ts', baseVersion: 3, created: false }];
+    const discarded = await store.createProposal({ runId: run.id, sessionId: session.id, summary: 'a.ts (+1 −1)', files, diff: 'd1' });
+    await store.setProposalStatus(discarded.id, 'discarded', 'not wanted');
+    const doubtful = await store.createProposal({ runId: run.id, sessionId: session.id, summary: 'a.ts (+2 −0)', files, diff: 'd2' });
+    // Refused by the CHECK constraint before 0004.
+    await store.setProposalStatus(doubtful.id, 'unconfirmed', 'the editor did not send the new text of a.ts');
+    const before = await store.listProposals({ sessionId: session.id });
+    await store.close();
+
+    const handle = await open(file);
+    const { sqlite } = handle;
+    const proposalIndexes = () => sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'proposals' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all();
+    expect(proposalIndexes()).toEqual(['proposals_run', 'proposals_session_created']);
+    const setStatus = (id: string, status: string) => sqlite.prepare('UPDATE proposals SET status = ? WHERE id = ?').run(status, id);
+    expect(() => setStatus(discarded.id, 'bogus')).toThrow(/CHECK constraint/);
+
+    const down = await new Migrator({ db: handle.db, provider: migrationProvider }).migrateDown();
+    expect(down.results?.map((r) => [r.migrationName, r.status])).toEqual([['0004_proposal_unconfirmed', 'Success']]);
+    const rows = () => sqlite.prepare('SELECT id, status, detail, diff FROM proposals ORDER BY rowid').all();
+    expect(rows()).toEqual([
+      { id: discarded.id, status: 'discarded', detail: 'not wanted', diff: 'd1' },
+      { id: doubtful.id, status: 'applied', detail: 'unconfirmed: the editor did not send the new text of a.ts', diff: 'd2' },
+    ]);
+    expect(() => setStatus(discarded.id, 'unconfirmed')).toThrow(/CHECK constraint/);
+    expect(proposalIndexes()).toEqual(['proposals_run', 'proposals_session_created']);
+
+    await migrate(handle, 'latest');
+    setStatus(doubtful.id, 'unconfirmed');
+    expect(() => setStatus(discarded.id, 'bogus')).toThrow(/CHECK constraint/);
+    expect(proposalIndexes()).toEqual(['proposals_run', 'proposals_session_created']);
+    // Foreign keys still hold after the rebuild (and deleting the session below cascades).
+    expect(sqlite.pragma('foreign_key_check')).toEqual([]);
+    await handle.db.destroy();
+    const reopened = await Store.open(file);
+    const after = await reopened.listProposals({ sessionId: session.id });
+    expect(after.map((proposal) => [proposal.id, proposal.summary, proposal.files, proposal.createdAt])).toEqual(
+      before.map((proposal) => [proposal.id, proposal.summary, proposal.files, proposal.createdAt]),
+    );
+    expect(await reopened.deleteSession(session.id)).toBe(true);
+    expect(await reopened.listProposals({ sessionId: session.id })).toEqual([]);
+    await reopened.close();
   });
 
   it('works again after a full down/up cycle', async () => {

@@ -172,6 +172,50 @@ describe('Store', () => {
     expect(await store.listProposals({ sessionId: session.id, runId: 'other' })).toEqual([]);
   });
 
+  it('pages messages and proposals backwards with limit and before, oldest first within a page', async () => {
+    const store = await open();
+    const session = await store.createSession({ workspaceUri: 'file:///w', title: 'Paging', provider: 'p' });
+    const other = await store.createSession({ workspaceUri: 'file:///w', title: 'Other', provider: 'p' });
+    const run = await store.createRun({ sessionId: session.id, provider: 'p', model: 'm', instruction: 'page' });
+    const otherRun = await store.createRun({ sessionId: other.id, provider: 'p', model: 'm', instruction: 'other' });
+    const messageIds: number[] = [];
+    const proposalIds: string[] = [];
+    for (let index = 0; index < 7; index++) {
+      // Interleaved with another session's rows, and created within the same milliseconds, so
+      // paging must follow the session's own order (ties broken by insertion), not ids or clocks.
+      messageIds.push((await store.addMessage({ sessionId: session.id, role: 'user', content: `m${index}` })).id);
+      await store.addMessage({ sessionId: other.id, role: 'user', content: `o${index}` });
+      proposalIds.push((await store.createProposal({ runId: run.id, sessionId: session.id, summary: `p${index}`, files: [], diff: '' })).id);
+      await store.createProposal({ runId: otherRun.id, sessionId: other.id, summary: `o${index}`, files: [], diff: '' });
+    }
+    const messagePages: number[][] = [];
+    for (let before: number | undefined, round = 0; round < 10; round++) {
+      const page = await store.listMessages(session.id, { limit: 3, before });
+      messagePages.push(page.map((message) => message.id));
+      if (page.length < 3) break;
+      before = page[0]!.id;
+    }
+    expect(messagePages).toEqual([messageIds.slice(4), messageIds.slice(1, 4), messageIds.slice(0, 1)]);
+    const proposalPages: string[][] = [];
+    for (let before: string | undefined, round = 0; round < 10; round++) {
+      const page = await store.listProposals({ sessionId: session.id, limit: 3, before });
+      proposalPages.push(page.map((proposal) => proposal.id));
+      if (page.length < 3) break;
+      before = page[0]!.id;
+    }
+    expect(proposalPages).toEqual([proposalIds.slice(4), proposalIds.slice(1, 4), proposalIds.slice(0, 1)]);
+    // Without limit and before: everything, as before paging existed; `before` alone: all older ones.
+    expect((await store.listMessages(session.id)).map((message) => message.id)).toEqual(messageIds);
+    expect((await store.listMessages(session.id, { before: messageIds[2] })).map((message) => message.id)).toEqual(messageIds.slice(0, 2));
+    expect((await store.listProposals({ sessionId: session.id, before: proposalIds[2] })).map((proposal) => proposal.id)).toEqual(proposalIds.slice(0, 2));
+    // A page stays put while new rows arrive.
+    await store.addMessage({ sessionId: session.id, role: 'assistant', content: 'late' });
+    await store.createProposal({ runId: run.id, sessionId: session.id, summary: 'late', files: [], diff: '' });
+    expect((await store.listMessages(session.id, { limit: 3, before: messageIds[4] })).map((message) => message.id)).toEqual(messageIds.slice(1, 4));
+    expect((await store.listProposals({ sessionId: session.id, limit: 3, before: proposalIds[4] })).map((proposal) => proposal.id)).toEqual(proposalIds.slice(1, 4));
+    expect(await store.listProposals({ sessionId: session.id, before: 'no-such-proposal' })).toEqual([]);
+  });
+
   it('marks runs of dead servers interrupted, but not runs of live ones', async () => {
     const first = await Store.open(file);
     const session = await first.createSession({ workspaceUri: 'file:///w', title: 't', provider: 'p' });

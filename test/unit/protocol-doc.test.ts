@@ -129,6 +129,9 @@ const check: Exact<SearchParams, Code.SearchParams> = true;`;
     range('limit?: number', Limits.sessions);
     expect(section('codebench/search')).toContain(`limit?: number /* ${Limits.search.min}..${Limits.search.max}, default ${Limits.search.default} */`);
     expect(section('codebench/sessions')).toContain(`limit?: number /* ${Limits.sessions.min}..${Limits.sessions.max}, default ${Limits.sessions.default} */`);
+    for (const method of ['messages', 'proposals'] as const) {
+      expect(section(`codebench/${method}`)).toContain(`limit?: number /* ${Limits[method].min}..${Limits[method].max}; omitted: all */`);
+    }
     range('timeoutMs?: number', Limits.healthTimeoutMs);
     expect(section('codebench/runEvents')).toContain(`at most one notification per ${Limits.runEventsIntervalMs} ms per run`);
     expect(doc).toContain(`\`report\`s at most every ${Limits.progressReportIntervalMs} ms`);

@@ -85,7 +85,8 @@ export function replayUpdates(timeline: TranscriptEntry[]): SessionUpdate[] {
           toolCallId: `proposal-${entry.proposal.id}`,
           title: `Edit ${entry.proposal.summary} (${entry.proposal.status})`,
           kind: 'edit',
-          status: entry.proposal.status === 'applied' ? 'completed' : 'failed',
+          // The editor said it wrote an `unconfirmed` one: completed, with the doubt in the title.
+          status: entry.proposal.status === 'applied' || entry.proposal.status === 'unconfirmed' ? 'completed' : 'failed',
           content: [{ type: 'content', content: { type: 'text', text: `\`\`\`diff\n${entry.proposal.diff}\`\`\`` } }],
         });
         break;

@@ -103,7 +103,12 @@ export class AskFlow {
       }
       if (outcome.proposal) {
         const proposal = outcome.proposal;
-        void this.review.present(proposal).catch((error: unknown) => this.client.log(`review failed: ${(error as Error).message}`));
+        // The run is over and nothing waits for this promise: a failure must reach the user, not only the log.
+        void this.review.present(proposal).catch((error: unknown) => {
+          const message = `codebench could not show the proposal ${proposal.summary}: ${(error as Error).message}`;
+          this.client.show('error', message.split('\n')[0]!);
+          this.client.log(message);
+        });
       }
       return {
         runId: outcome.runId,

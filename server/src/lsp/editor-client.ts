@@ -57,15 +57,24 @@ export class EditorClient {
     }
   }
 
-  /** The chosen title, or undefined when dismissed or unsupported. */
+  /**
+   * The chosen title, or undefined when dismissed, unsupported or withdrawn. An aborted signal
+   * sends $/cancelRequest so the editor can withdraw its prompt (approval timeouts, a proposal
+   * settled another way) and answers undefined at once: an editor may never answer a cancelled
+   * prompt, or answer late, and neither may hold the caller or count as a choice.
+   */
   async ask(type: 'info' | 'warning', message: string, actions: string[], signal?: AbortSignal): Promise<string | undefined> {
-    if (!this.features.showMessageRequest) return undefined;
-    // An aborted signal sends $/cancelRequest so the editor can withdraw its prompt (approval timeouts).
+    if (!this.features.showMessageRequest || signal?.aborted) return undefined;
     const source = new CancellationTokenSource();
-    const cancel = () => source.cancel();
+    let withdrawn!: () => void;
+    const aborted = new Promise<undefined>((resolve) => (withdrawn = () => resolve(undefined)));
+    const cancel = () => {
+      source.cancel();
+      withdrawn();
+    };
     signal?.addEventListener('abort', cancel, { once: true });
     try {
-      const choice = await this.connection.sendRequest(
+      const request = this.connection.sendRequest(
         ShowMessageRequest.type,
         {
           type: type === 'info' ? MessageType.Info : MessageType.Warning,
@@ -74,7 +83,10 @@ export class EditorClient {
         },
         source.token,
       );
-      return signal?.aborted ? undefined : choice?.title;
+      // A late answer (or failure) of a withdrawn prompt is ignored.
+      request.catch(() => undefined);
+      const choice = await Promise.race([request, aborted]);
+      return signal?.aborted ? undefined : (choice ?? undefined)?.title;
     } catch {
       return undefined;
     } finally {

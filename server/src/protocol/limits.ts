@@ -9,6 +9,10 @@ export const Limits = {
   progressReportIntervalMs: 250,
   /** `codebench/sessions` `limit`. */
   sessions: { min: 1, max: 1000, default: 50 },
+  /** `codebench/messages` `limit`; omitted means every message (before `before`). */
+  messages: { min: 1, max: 1000 },
+  /** `codebench/proposals` `limit`; omitted means every proposal (before `before`). */
+  proposals: { min: 1, max: 1000 },
   /** `codebench/search` `limit` (the store answers at most this many). */
   search: { min: 1, max: 200, default: 20 },
   /** `codebench/health` `timeoutMs`. */

@@ -44,7 +44,16 @@ export const sessionsParamsSchema = z.object({
   limit: z.number().int().min(Limits.sessions.min).max(Limits.sessions.max).optional(),
 });
 export const healthParamsSchema = z.object({ timeoutMs: z.number().int().min(Limits.healthTimeoutMs.min).max(Limits.healthTimeoutMs.max).optional() });
-export const messagesParamsSchema = z.object({ sessionId: z.string().min(1) });
+export const messagesParamsSchema = z.object({
+  sessionId: z.string().min(1),
+  limit: z.number().int().min(Limits.messages.min).max(Limits.messages.max).optional(),
+  before: z.number().int().min(1).optional(),
+});
+export const proposalsParamsSchema = z.object({
+  sessionId: z.string().min(1),
+  limit: z.number().int().min(Limits.proposals.min).max(Limits.proposals.max).optional(),
+  before: z.string().min(1).optional(),
+});
 export const searchParamsSchema = z.object({
   query: z.string(),
   limit: z.number().int().min(Limits.search.min).max(Limits.search.max).optional(),
@@ -73,7 +82,7 @@ export const requestSchemas: Schemas<typeof Requests> = {
   sessions: sessionsParamsSchema,
   messages: messagesParamsSchema,
   search: searchParamsSchema,
-  proposals: messagesParamsSchema,
+  proposals: proposalsParamsSchema,
   proposal: proposalRefSchema,
   health: healthParamsSchema,
 };

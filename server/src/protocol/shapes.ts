@@ -91,7 +91,7 @@ export interface ProposalInfo {
   id: string;
   runId: string;
   sessionId: string;
-  status: 'proposed' | 'applied' | 'discarded' | 'conflict';
+  status: 'proposed' | 'applied' | 'unconfirmed' | 'discarded' | 'conflict';
   summary: string;
   files: Array<{ uri: string; path: string; baseVersion: number | null; created: boolean }>;
   /** Unified diff of the whole proposal. */
@@ -106,7 +106,7 @@ export interface ProposalInfo {
 export interface ProposalHunks {
   proposalId: string;
   summary: string;
-  status: 'proposed' | 'applied' | 'discarded' | 'conflict';
+  status: 'proposed' | 'applied' | 'unconfirmed' | 'discarded' | 'conflict';
   /** Set when the proposal no longer applies to the current text. */
   conflict?: string;
   files: Array<{
@@ -211,7 +211,7 @@ export interface ProposalHunksParams {
 }
 
 export interface ReviewResult {
-  status: 'applied' | 'discarded' | 'conflict' | 'pending';
+  status: 'applied' | 'unconfirmed' | 'discarded' | 'conflict' | 'pending';
 }
 
 export interface PreviewResult {
@@ -237,6 +237,10 @@ export interface SessionsResult {
 
 export interface MessagesParams {
   sessionId: string;
+  /** The newest this many (of those before `before`), still oldest first; omitted: all of them. */
+  limit?: number;
+  /** A message id: only messages older than it. Page backwards with the first id of a page. */
+  before?: number;
 }
 
 export interface MessagesResult {
@@ -254,6 +258,10 @@ export interface SearchResult {
 
 export interface ProposalsParams {
   sessionId: string;
+  /** The newest this many (of those before `before`), still oldest first; omitted: all of them. */
+  limit?: number;
+  /** A proposal id of this session: only proposals made before it. Page backwards with the first id of a page. */
+  before?: string;
 }
 
 export interface ProposalsResult {

@@ -63,17 +63,25 @@ export function addMessage(
   return toMessageRecord(row);
 }
 
-/** Oldest first. */
+/**
+ * Oldest first. `before` (a message id) keeps only older messages, and `limit` the newest `limit`
+ * of those, still oldest first: the page that ends just before `before`. Ids only grow, so a page
+ * stays put while new messages arrive.
+ */
 export async function listMessages(
   db: Kysely<Database>,
   sessionId: string,
+  page: { limit?: number; before?: number } = {},
 ): Promise<MessageRecord[]> {
-  const rows = await db
+  let query = db
     .selectFrom('messages')
     .selectAll()
     .where('session_id', '=', sessionId)
-    .orderBy('id', 'asc')
-    .execute();
+    .orderBy('id', page.limit === undefined ? 'asc' : 'desc');
+  if (page.before !== undefined) query = query.where('id', '<', page.before);
+  if (page.limit !== undefined) query = query.limit(page.limit);
+  const rows = await query.execute();
+  if (page.limit !== undefined) rows.reverse();
   return rows.map(toMessageRecord);
 }
 

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { sql, type Kysely, type Migration, type MigrationProvider, type RawBuilder } from 'kysely';
 
 /*
  * Migrations live in a static map rather than a scanned folder so a bundled server still finds
@@ -226,10 +226,54 @@ const commands: Migration = {
   },
 };
 
+/**
+ * `unconfirmed`: the editor answered `applied: true` but the server never saw the new text. SQLite
+ * cannot alter a CHECK, so the table is rebuilt (inside the migration run's transaction) with its
+ * rows and indexes; nothing references proposals, so dropping the old table cascades nowhere.
+ */
+async function rebuildProposals(db: Kysely<any>, statuses: readonly string[], copied: { status: RawBuilder<unknown>; detail: RawBuilder<unknown> }): Promise<void> {
+  await db.schema
+    .createTable('proposals_rebuilt')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('run_id', 'text', (c) => c.notNull().references('runs.id').onDelete('cascade'))
+    .addColumn('session_id', 'text', (c) => c.notNull().references('sessions.id').onDelete('cascade'))
+    .addColumn('status', 'text', (c) => c.notNull().check(sql`status in (${sql.join(statuses.map((status) => sql.lit(status)))})`))
+    .addColumn('summary', 'text', (c) => c.notNull())
+    .addColumn('files', 'text', (c) => c.notNull())
+    .addColumn('diff', 'text', (c) => c.notNull())
+    .addColumn('detail', 'text')
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('decided_at', 'text')
+    .execute();
+  // rowid order is kept (listProposals breaks created_at ties by it).
+  await sql`
+    INSERT INTO proposals_rebuilt (rowid, id, run_id, session_id, status, summary, files, diff, detail, created_at, decided_at)
+    SELECT rowid, id, run_id, session_id, ${copied.status}, summary, files, diff, ${copied.detail}, created_at, decided_at FROM proposals ORDER BY rowid`.execute(db);
+  await db.schema.dropTable('proposals').execute();
+  await sql`ALTER TABLE proposals_rebuilt RENAME TO proposals`.execute(db);
+  await db.schema.createIndex('proposals_run').on('proposals').column('run_id').execute();
+  await db.schema.createIndex('proposals_session_created').on('proposals').columns(['session_id', 'created_at']).execute();
+}
+
+const proposalUnconfirmed: Migration = {
+  async up(db: Kysely<any>) {
+    await rebuildProposals(db, ['proposed', 'applied', 'unconfirmed', 'discarded', 'conflict'], { status: sql`status`, detail: sql`detail` });
+  },
+  // The older schema has no such state: the editor said it applied the edit, so `applied`, with
+  // the doubt kept in `detail`.
+  async down(db: Kysely<any>) {
+    await rebuildProposals(db, ['proposed', 'applied', 'discarded', 'conflict'], {
+      status: sql`CASE status WHEN 'unconfirmed' THEN 'applied' ELSE status END`,
+      detail: sql`CASE status WHEN 'unconfirmed' THEN 'unconfirmed: ' || coalesce(detail, 'the editor did not send the new text') ELSE detail END`,
+    });
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_external_session': externalSession,
   '0003_commands': commands,
+  '0004_proposal_unconfirmed': proposalUnconfirmed,
 };
 
 export const migrationProvider: MigrationProvider = {

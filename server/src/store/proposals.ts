@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import { now } from './clock.js';
 import { rethrowForeignKey } from './database.js';
 import type { ProposalFile, ProposalRecord } from './records.js';
-import type { Database, ProposalRow } from './schema.js';
+import type { Database, ProposalRow, ProposalStatus } from './schema.js';
 
 export async function createProposal(
   db: Kysely<Database>,
@@ -34,7 +34,7 @@ export async function createProposal(
 export async function setProposalStatus(
   db: Kysely<Database>,
   id: string,
-  status: 'applied' | 'discarded' | 'conflict',
+  status: Exclude<ProposalStatus, 'proposed'>,
   detail?: string,
 ): Promise<void> {
   const result = await db
@@ -53,19 +53,31 @@ export async function getProposal(
   return row && toProposalRecord(row);
 }
 
-/** Oldest first; filters combine with AND, and no filter lists every proposal. */
+/**
+ * Oldest first (by creation, ties in insertion order); filters combine with AND, and no filter
+ * lists every proposal. `before` (a proposal id) keeps only the proposals listed before it, and
+ * `limit` the newest `limit` of those, still oldest first: the page that ends just before `before`.
+ * An unknown `before` matches nothing.
+ */
 export async function listProposals(
   db: Kysely<Database>,
-  input: { sessionId?: string; runId?: string },
+  input: { sessionId?: string; runId?: string; limit?: number; before?: string },
 ): Promise<ProposalRecord[]> {
+  const order = input.limit === undefined ? 'asc' : 'desc';
   let query = db
     .selectFrom('proposals')
     .selectAll()
-    .orderBy('created_at', 'asc')
-    .orderBy(sql`rowid`, 'asc');
+    .orderBy('created_at', order)
+    .orderBy(sql`rowid`, order);
   if (input.sessionId !== undefined) query = query.where('session_id', '=', input.sessionId);
   if (input.runId !== undefined) query = query.where('run_id', '=', input.runId);
-  return (await query.execute()).map(toProposalRecord);
+  if (input.before !== undefined) {
+    query = query.where(sql<boolean>`(created_at, rowid) < (SELECT created_at, rowid FROM proposals WHERE id = ${input.before})`);
+  }
+  if (input.limit !== undefined) query = query.limit(input.limit);
+  const rows = await query.execute();
+  if (order === 'desc') rows.reverse();
+  return rows.map(toProposalRecord);
 }
 
 function toProposalRecord(row: ProposalRow): ProposalRecord {

@@ -9,7 +9,7 @@ import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 
 export type MessageRole = 'user' | 'assistant' | 'system';
 export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
-export type ProposalStatus = 'proposed' | 'applied' | 'discarded' | 'conflict';
+export type ProposalStatus = 'proposed' | 'applied' | 'unconfirmed' | 'discarded' | 'conflict';
 
 export interface WorkspacesTable {
   id: Generated<number>;

@@ -61,7 +61,8 @@ export class Store {
     return workspaces.ensureWorkspace(this.db, uri);
   }
 
-  createSession(input: { workspaceUri: string; title: string; provider: string }): Promise<SessionRecord> {
+  /** `id` re-creates a session under an id handed out earlier (one deleted as unanswered). */
+  createSession(input: { workspaceUri: string; title: string; provider: string; id?: string }): Promise<SessionRecord> {
     return sessions.createSession(this.db, input);
   }
 
@@ -76,6 +77,11 @@ export class Store {
 
   setSessionTitle(id: string, title: string): Promise<void> {
     return sessions.setSessionTitle(this.db, id, title);
+  }
+
+  /** Deletes the session only if it holds nothing but user messages (see sessions.ts); true when deleted. */
+  async deleteSessionIfUnanswered(id: string): Promise<boolean> {
+    return sessions.deleteSessionIfUnanswered(this.db, this.sqlite, id);
   }
 
   /** True when the session existed. Its messages, runs, tool calls and proposals go with it. */
@@ -98,8 +104,9 @@ export class Store {
     return messages.recentMessages(this.db, sessionId, limit);
   }
 
-  listMessages(sessionId: string): Promise<MessageRecord[]> {
-    return messages.listMessages(this.db, sessionId);
+  /** Oldest first; `before` (a message id) and `limit` select the page that ends just before it. */
+  listMessages(sessionId: string, page: { limit?: number; before?: number } = {}): Promise<MessageRecord[]> {
+    return messages.listMessages(this.db, sessionId, page);
   }
 
   /**
@@ -162,7 +169,7 @@ export class Store {
   }
 
   /** Stamps decidedAt; throws for an unknown id. */
-  setProposalStatus(id: string, status: 'applied' | 'discarded' | 'conflict', detail?: string): Promise<void> {
+  setProposalStatus(id: string, status: Exclude<ProposalRecord['status'], 'proposed'>, detail?: string): Promise<void> {
     return proposals.setProposalStatus(this.db, id, status, detail);
   }
 
@@ -170,7 +177,8 @@ export class Store {
     return proposals.getProposal(this.db, id);
   }
 
-  listProposals(input: { sessionId?: string; runId?: string }): Promise<ProposalRecord[]> {
+  /** Oldest first; `before` (a proposal id) and `limit` select the page that ends just before it. */
+  listProposals(input: { sessionId?: string; runId?: string; limit?: number; before?: string }): Promise<ProposalRecord[]> {
     return proposals.listProposals(this.db, input);
   }
 

@@ -1,10 +1,13 @@
 import { pathToFileURL } from 'node:url';
+import type { ProposalRecord } from '../../store/records.js';
 import type { Store } from '../../store/store.js';
 import type { Proposal, ProposalFile, ProposalStatus } from './proposal.js';
 
 /**
  * Proposals awaiting the user's decision, in memory (they carry whole file texts) and mirrored in
- * the store, where their fate is recorded for history.
+ * the store, where their fate is recorded for history. A settled proposal leaves memory once its
+ * fate is stored (a long-lived server must not keep every run's files); an `unconfirmed` one stays
+ * until its text arrives or the front-end stops waiting (`forget`).
  */
 export class PendingProposals {
   private readonly proposals = new Map<string, Proposal>();
@@ -58,20 +61,48 @@ export class PendingProposals {
     proposal.status = status;
     const store = await this.store();
     await store.setProposalStatus(id, status, detail);
-    // Every applied proposal lands in the append-only audit log, whichever front-end applied it.
-    if (status === 'applied') {
+    // Every proposal an editor or front-end may have written lands in the append-only audit log,
+    // whichever front-end applied it; an unconfirmed one says so in its note.
+    if (status === 'applied' || status === 'unconfirmed') {
       const workspaceUri = (await store.sessionWorkspaceUri(proposal.sessionId)) ?? '';
+      const note = status === 'unconfirmed' ? `unconfirmed: ${detail ?? 'the editor did not send the new text'}` : detail;
       await store.appendAudit({
         workspaceUri,
         kind: 'proposal-applied',
         sessionId: proposal.sessionId,
         runId: proposal.runId,
         subject: proposal.summary,
-        detail: { proposalId: id, files: proposal.files.map((file) => file.relativePath), ...(detail ? { note: detail } : {}) },
+        detail: { proposalId: id, files: proposal.files.map((file) => file.relativePath), ...(note ? { note } : {}) },
       });
     }
+    if (status !== 'unconfirmed') this.proposals.delete(id);
     for (const listener of this.listeners) listener(proposal);
     return true;
+  }
+
+  /** The new text of an `unconfirmed` proposal arrived after all: it is `applied`. */
+  async confirm(id: string, detail?: string): Promise<boolean> {
+    const proposal = this.proposals.get(id);
+    if (!proposal || proposal.status !== 'unconfirmed') return false;
+    proposal.status = 'applied';
+    this.proposals.delete(id);
+    await (await this.store()).setProposalStatus(id, 'applied', detail);
+    return true;
+  }
+
+  /** Stops holding a settled proposal (an `unconfirmed` one nobody waits for any more). */
+  forget(id: string): void {
+    if (this.proposals.get(id)?.status !== 'proposed') this.proposals.delete(id);
+  }
+
+  /** What the store says of a proposal no longer in memory (settled, or made by another process). */
+  async recorded(id: string): Promise<ProposalRecord | undefined> {
+    return (await this.store()).getProposal(id);
+  }
+
+  /** How many proposals are held in memory (pending, or unconfirmed and awaited). */
+  get size(): number {
+    return this.proposals.size;
   }
 
   onSettled(listener: (proposal: Proposal) => void): () => void {

@@ -3,7 +3,7 @@ import type { FileSnapshot, StagedChange } from '../workspace/overlay.js';
 import { rebase } from './rebase.js';
 import { applyEdits, computeEdits, type OffsetEdit } from './text-edits.js';
 
-export type ProposalStatus = 'proposed' | 'applied' | 'discarded' | 'conflict';
+export type ProposalStatus = 'proposed' | 'applied' | 'unconfirmed' | 'discarded' | 'conflict';
 
 export interface ProposalFile {
   absolutePath: string;
