@@ -134,6 +134,7 @@ export function resolveConfig(layers: Array<{ source: string; config: ConfigFile
     if (config.review !== undefined) merged.review = config.review;
     if (config.presets !== undefined) merged.presets = config.presets;
     if (config.maxSteps !== undefined) merged.maxSteps = config.maxSteps;
+    if (config.maxRunSeconds !== undefined) merged.maxRunSeconds = config.maxRunSeconds;
     if (config.commands !== undefined) merged.commands = { ...merged.commands, ...config.commands };
     // Patterns accumulate across layers: a workspace can add to the user's lists, not erase them.
     if (config.sensitiveFiles !== undefined) {

@@ -26,6 +26,19 @@ const providerBase = {
    * `false` the provider makes a non-streaming call whenever tools are offered.
    */
   streamToolCalls: z.boolean().optional(),
+  /**
+   * The model's context in tokens. Ollama gets `options.num_ctx` from it (never above what
+   * `/api/show` reports); prompts are shrunk to fit it rather than sent to be cut.
+   */
+  contextWindow: z.number().int().min(512).max(10_000_000).optional(),
+  /**
+   * How tools reach the model: "native" (the API's tool field), "text" (edit blocks in the reply,
+   * for models without tool support), "auto" (native, falling back to text when the server says
+   * the model has no tools; remembered per provider and model).
+   */
+  tools: z.enum(['auto', 'native', 'text']).optional(),
+  /** Providers that take the turn, in order, when this one fails before its first token. */
+  fallback: z.array(z.string().min(1)).optional(),
 };
 
 const httpProvider = z.strictObject({
@@ -71,6 +84,8 @@ export const configSchema = z.strictObject({
   presets: z.array(presetSchema).optional(),
   /** Upper bound on model turns in one run. */
   maxSteps: z.number().int().min(1).max(200).optional(),
+  /** Wall-clock limit of one run in seconds, for HTTP providers and CLI datasources alike. */
+  maxRunSeconds: z.number().positive().max(86_400).optional(),
   /** Glob patterns added to / exempted from the built-in sensitive-file denylist (agent/workspace/secrets.ts). */
   sensitiveFiles: sensitiveFilesSchema.optional(),
   /** The run_command tool: time and output limits, and how long an approval prompt waits. */
@@ -89,6 +104,7 @@ export interface Config {
   review: 'ask' | 'auto';
   presets: Preset[];
   maxSteps: number;
+  maxRunSeconds: number;
   /** User additions to the sensitive-file policy; the built-in denylist always applies. */
   sensitiveFiles?: { deny: string[]; allow: string[] };
   /** run_command limits; defaults in agent/commands/gate.ts. */
@@ -106,4 +122,5 @@ export const builtInConfig: Config = {
   review: 'ask',
   presets: [],
   maxSteps: 25,
+  maxRunSeconds: 600,
 };
