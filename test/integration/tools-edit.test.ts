@@ -83,12 +83,19 @@ describe('edit_file', () => {
     await files({ 'a.py': 'def f():\n    return compute(1)\n\ndef g():\n    pass\n' });
     const spacing = await run('edit_file', { path: 'a.py', old_string: 'def f():\n  return compute(1)', new_string: 'x' });
     expect(spacing.output).toContain('matches lines 1-2 if whitespace is ignored');
-    const numbered = await run('edit_file', { path: 'a.py', old_string: '   4\tdef g():\n   5\t    pass', new_string: 'x' });
-    expect(numbered.output).toContain('line-number prefixes');
     const typo = await run('edit_file', { path: 'a.py', old_string: 'return compute(2)', new_string: 'x' });
     expect(typo.output).toContain('The most similar line is:\n   2\t    return compute(1)');
     const diverges = await run('edit_file', { path: 'a.py', old_string: 'def g():\n    return 3', new_string: 'x' });
-    expect(diverges.output).toContain('first line occurs at line 4');
+    expect(diverges.output).toContain('The closest region is lines 4-5 (1 of 2 lines of old_string occur there); the file there reads:\n   3\t\n   4\tdef g():\n   5\t    pass');
+  });
+
+  it("accepts read_file's line-number prefixes, trailing whitespace and a shifted block, and says so", async () => {
+    await files({ 'a.py': 'def f():\n    return compute(1)\n\ndef g():\n    pass\n' });
+    const numbered = await run('edit_file', { path: 'a.py', old_string: '   4\tdef g():\n   5\t    pass', new_string: '   4\tdef g():\n   5\t    return 2' });
+    expect(numbered.output).toContain("old_string matched once read_file's line-number prefixes were removed");
+    const shifted = await run('edit_file', { path: 'a.py', old_string: 'return compute(1)  ', new_string: 'value = compute(1)\nreturn value' });
+    expect(shifted.output).toContain('new_string was re-indented');
+    expect(workspace.overlay.changes()[0]!.text).toBe('def f():\n    value = compute(1)\n    return value\n\ndef g():\n    return 2\n');
   });
 
   it('suggests write_file for a missing file', async () => {

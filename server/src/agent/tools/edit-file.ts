@@ -1,28 +1,26 @@
 import { z } from 'zod';
 import { defineTool, failure, stagingRefusal } from './define.js';
-import { explainNoMatch } from './edit-hints.js';
+import { describeTolerance, explainAmbiguous, explainNoMatch } from './edit-hints.js';
 import { notFoundMessage } from './suggest.js';
+import { locateEdit } from './text-match.js';
 import { lineAt, numberLines, plural, splitLines } from './text.js';
 
-/** Beyond this the exact count stops mattering: the model must add context either way. */
-const MAX_COUNTED = 10;
 const MAX_SNIPPET_LINES = 40;
 
 const schema = z.strictObject({
   path: z.string().min(1).describe('Path of the file to edit, relative to the workspace root.'),
   old_string: z
     .string()
-    .describe('Exact text to replace, copied from the file with its indentation and line breaks (without read_file line numbers). Must occur exactly once in the file.'),
+    .describe('Text to replace, copied from the file with its indentation and line breaks, without read_file line numbers. Must occur once in the file.'),
   new_string: z.string().describe('Replacement text. An empty string deletes old_string.'),
 });
 
 export const editFileTool = defineTool({
   name: 'edit_file',
   description: [
-    'Edit an existing file by replacing one exact occurrence of old_string with new_string.',
-    'old_string must match the current file text exactly, including whitespace and indentation, and must be unique in the file: include a few surrounding lines to make it unique. Read the file first.',
-    'Do not include the line-number prefixes read_file shows. Line endings (CRLF or LF) are kept as the file has them.',
-    'To make several changes, call edit_file once per change. Edits are staged for the user to review at the end of the run; later reads already see them. To create a new file, use write_file.',
+    'Edit an existing file by replacing one occurrence of old_string with new_string. Read the file first.',
+    'old_string must be unique in the file: include a few surrounding lines. Copy it as the file has it; slips in trailing whitespace, line endings, indentation or copied line numbers are forgiven only when the match stays unique.',
+    'Call once per change. Edits are staged for the user to review at the end of the run; later reads see them. To create a file, use write_file.',
   ].join(' '),
   schema,
   activity: (args) => `editing ${args.path}`,
@@ -54,26 +52,15 @@ export const editFileTool = defineTool({
     // From here on everything is synchronous, so concurrent edits of the same file cannot
     // interleave between reading the current text and staging the result.
     const text = workspace.overlay.current(target.absolutePath) ?? content.text;
-    const eol = dominantLineEnding(text);
-    const replacement = args.new_string.replace(/\r?\n/g, eol);
-    const candidates = [...new Set([args.old_string, args.old_string.replace(/\r?\n/g, eol)])];
-
-    for (const needle of candidates) {
-      const found = occurrences(text, needle);
-      if (found.length === 0) continue;
-      if (found.length > 1) {
-        const lines = found.map((index) => lineAt(text, index)).join(', ');
-        const times = found.length > MAX_COUNTED ? `more than ${MAX_COUNTED} times` : `${found.length} times`;
-        return failure(
-          `old_string appears ${times} in ${name} (at lines ${lines}). Include more surrounding lines in old_string to make it unique.`,
-        );
-      }
-      const index = found[0]!;
-      const next = text.slice(0, index) + replacement + text.slice(index + needle.length);
-      workspace.overlay.stage(target.absolutePath, next, { root: target.root, realPath: target.realPath });
-      return { output: describeEdit(name, text, next, index, needle, replacement) };
-    }
-    return failure(explainNoMatch(text, args.old_string, name));
+    const match = locateEdit(text, args.old_string, args.new_string);
+    if (match.kind === 'ambiguous') return failure(explainAmbiguous(name, match.tolerance, match.lines, match.more));
+    if (match.kind === 'none') return failure(explainNoMatch(text, args.old_string, name));
+    const next = text.slice(0, match.start) + match.replacement + text.slice(match.end);
+    if (next === text) return failure('old_string and new_string are identical once matched to the file, so there is nothing to change.');
+    workspace.overlay.stage(target.absolutePath, next, { root: target.root, realPath: target.realPath });
+    const note = describeTolerance(match.tolerance);
+    const described = describeEdit(name, text, next, match.start, text.slice(match.start, match.end), match.replacement);
+    return { output: note ? `${described}\n\n(${note})` : described };
   },
 });
 
@@ -97,20 +84,4 @@ function snippet(text: string, first: number, last: number): string {
   const to = Math.min(lines.length, last + 2, from + MAX_SNIPPET_LINES - 1);
   const more = Math.min(lines.length, last + 2) > to ? '\n…' : '';
   return `Updated lines:\n${numberLines(lines.slice(from - 1, to), from, 200)}${more}`;
-}
-
-/** Overlapping matches count too: "aa" in "aaa" is ambiguous. */
-function occurrences(text: string, needle: string): number[] {
-  const found: number[] = [];
-  for (let index = text.indexOf(needle); index !== -1; index = text.indexOf(needle, index + 1)) {
-    found.push(index);
-    if (found.length > MAX_COUNTED) break;
-  }
-  return found;
-}
-
-function dominantLineEnding(text: string): '\n' | '\r\n' {
-  const crlf = text.split('\r\n').length - 1;
-  const lf = text.split('\n').length - 1 - crlf;
-  return crlf > lf ? '\r\n' : '\n';
 }

@@ -1,45 +1,80 @@
+import { closestRegion, MAX_CANDIDATES, needleLines, stripLineNumbers, type Tolerance } from './text-match.js';
 import { numberLines, splitLines } from './text.js';
 
 const MAX_SCANNED_LINES = 50_000;
+/** A closest region longer than this is cut: the model needs the start of it to re-anchor. */
+const MAX_REGION_LINES = 40;
+
+const IGNORING: Record<Tolerance, string> = {
+  exact: '',
+  'line-endings': ' once line endings are ignored',
+  'trailing-whitespace': ' once trailing whitespace is ignored',
+  'line-numbers': " once read_file's line-number prefixes are removed",
+  indentation: ' once indentation is ignored',
+};
+
+/** Two or more places matched at the same tolerance: never guessed between. */
+export function explainAmbiguous(name: string, tolerance: Tolerance, lines: readonly number[], more: boolean): string {
+  const times = more ? `more than ${MAX_CANDIDATES} times` : `${lines.length} times`;
+  return `old_string appears ${times} in ${name}${IGNORING[tolerance]} (at lines ${lines.join(', ')}). Include more surrounding lines in old_string to make it unique.`;
+}
+
+/** What a match at a loose level changed, so the model knows its text was not exact. */
+export function describeTolerance(tolerance: Tolerance): string | undefined {
+  switch (tolerance) {
+    case 'exact':
+    case 'line-endings':
+      return undefined;
+    case 'trailing-whitespace':
+      return 'old_string matched once trailing whitespace was ignored.';
+    case 'line-numbers':
+      return "old_string matched once read_file's line-number prefixes were removed (from new_string too); leave them out next time.";
+    case 'indentation':
+      return 'old_string matched with a different indentation; new_string was re-indented by the same amount.';
+  }
+}
 
 /**
- * Why old_string did not match, as concretely as we can tell, so the model's next attempt is a
- * correction rather than a guess. Nothing here applies a fuzzy match: edits stay exact.
+ * Why old_string did not match, as concretely as we can tell, with the closest region of the file
+ * numbered as read_file shows it, so the model's next attempt is a correction rather than a guess.
  */
 export function explainNoMatch(text: string, oldString: string, name: string): string {
   const head = `old_string was not found in ${name}.`;
-  const tail =
-    'Copy the text exactly as read_file shows it (without the line-number prefix); the file may differ from what you remember, or an earlier edit changed it.';
-  const oldLines = oldString.split(/\r?\n/);
-  const meaningful = oldLines.filter((line) => line.trim() !== '');
-
-  if (meaningful.length > 0 && meaningful.every((line) => /^\s*\d+\t/.test(line))) {
-    return `${head} It seems to include the line-number prefixes that read_file adds (like "  12\\t"); those are not part of the file. Remove them and keep only the text after the tab.`;
-  }
-
+  const tail = 'Copy the text exactly as the file has it now (without the line-number prefixes); an earlier edit may have changed it.';
+  const needle = needleLines(oldString).lines;
+  const oldLines = stripLineNumbers(needle) ?? needle;
   const fileLines = splitLines(text).slice(0, MAX_SCANNED_LINES);
-  const needle = trimBlankEnds(oldLines).map(collapse);
-  if (needle.length > 0) {
-    const at = findLines(fileLines.map(collapse), needle);
+
+  const collapsed = trimBlankEnds(oldLines).map(collapse);
+  if (collapsed.length > 0) {
+    const at = findLines(fileLines.map(collapse), collapsed);
     if (at !== undefined) {
-      const range = needle.length === 1 ? `line ${at + 1}` : `lines ${at + 1}-${at + needle.length}`;
-      return `${head} It matches ${range} if whitespace is ignored, so the indentation or spacing differs:\n${numberLines(fileLines.slice(at, at + needle.length), at + 1, 200)}\n${tail}`;
+      const range = collapsed.length === 1 ? `line ${at + 1}` : `lines ${at + 1}-${at + collapsed.length}`;
+      return `${head} It matches ${range} if whitespace is ignored, so the indentation or spacing differs:\n${region(fileLines, at, collapsed.length)}\n${tail}`;
     }
   }
 
-  const first = meaningful[0]?.trim();
+  const closest = closestRegion(fileLines.join('\n'), oldLines.join('\n'));
+  const meaningful = oldLines.filter((line) => line.trim() !== '').length;
+  if (closest !== undefined && meaningful > 1) {
+    const { startLine, lineCount, matched } = closest;
+    const range = lineCount === 1 ? `line ${startLine}` : `lines ${startLine}-${startLine + lineCount - 1}`;
+    return `${head} The closest region is ${range} (${matched} of ${meaningful} lines of old_string occur there); the file there reads:\n${region(fileLines, startLine - 1, lineCount)}\n${tail}`;
+  }
+  const first = oldLines.find((line) => line.trim() !== '')?.trim();
   if (first !== undefined) {
-    const exact = fileLines.findIndex((line) => line.includes(first));
-    if (exact !== -1 && meaningful.length > 1) {
-      const shown = fileLines.slice(exact, exact + Math.min(oldLines.length + 1, 12));
-      return `${head} Its first line occurs at line ${exact + 1}, but the lines after it differ. The file there reads:\n${numberLines(shown, exact + 1, 200)}\n${tail}`;
-    }
-    const closest = mostSimilarLine(fileLines, first);
-    if (closest !== undefined) {
-      return `${head} The most similar line is:\n${numberLines([fileLines[closest]!], closest + 1, 200)}\n${tail}`;
-    }
+    const similar = mostSimilarLine(fileLines, first);
+    if (similar !== undefined) return `${head} The most similar line is:\n${numberLines([fileLines[similar]!], similar + 1, 200)}\n${tail}`;
   }
   return `${head} ${tail}`;
+}
+
+/** The region with one line of context either side, cut to MAX_REGION_LINES. */
+function region(lines: readonly string[], start: number, count: number): string {
+  const from = Math.max(0, start - 1);
+  const to = Math.min(lines.length, start + count + 1, from + MAX_REGION_LINES);
+  const more = Math.min(lines.length, start + count + 1) > to ? '\n…' : '';
+  return numberLines(lines.slice(from, to), from + 1, 200) + more;
 }
 
 function collapse(line: string): string {
