@@ -45,6 +45,17 @@ const TLS_CODE = /^(ERR_SSL_|ERR_TLS_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SI
 const CONTEXT_OVERFLOW =
   /context[ _-]?(length|window)|too many tokens|prompt is too long|maximum context|exceeds? the (model'?s? )?(context|maximum)|input length .* exceed|num_ctx|reduce the length/i;
 
+/** ProviderError.reason of a server refusing the request's tools: the agent retries in text mode. */
+export const NO_TOOL_SUPPORT_REASON = 'no-tool-support';
+
+/**
+ * Ollama: "registry.ollama.ai/library/gemma:2b does not support tools"; llama.cpp: "tools param
+ * requires --jinja flag" or "Unsupported param: tools"; vLLM: '"auto" tool choice requires
+ * --enable-auto-tool-choice and --tool-call-parser to be set'; others: "tools are not supported".
+ */
+const NO_TOOL_SUPPORT =
+  /does not support (tools|tool use|tool calling|function calling)|tools param requires --jinja|unsupported param: tools|tool choice requires --enable-auto-tool-choice|\b(tools|tool use|tool calling|function calling) (is |are )?not supported/i;
+
 export function classifyError(error: unknown, ctx: ClassifyContext): ProviderError {
   if (error instanceof ProviderError) return error;
   const label = `${ctx.providerName} (${ctx.kind} at ${ctx.baseURL})`;
@@ -100,6 +111,14 @@ export function classifyError(error: unknown, ctx: ClassifyContext): ProviderErr
         statusCode: status,
         ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
       });
+    }
+    // Before the 5xx branch: llama.cpp answers 500 "tools param requires --jinja flag", which no retry fixes.
+    if ((status === 400 || status === 500) && NO_TOOL_SUPPORT.test(detail)) {
+      return make(
+        'bad-request',
+        `Model ${ctx.model} on ${label} does not support tools (${http}: ${detail}). Set "tools": "auto" or "text" for this provider in the codebench config to use edit blocks instead.`,
+        { statusCode: status, reason: NO_TOOL_SUPPORT_REASON, retryable: false },
+      );
     }
     if ((status === 400 || status === 413) && CONTEXT_OVERFLOW.test(detail)) {
       return make(
