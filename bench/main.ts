@@ -5,6 +5,7 @@ import { REPO } from '../test/e2e/harness.js';
 import { cancelBenchmark, codeActionBenchmark, workspaceEditBenchmark } from './core.js';
 import { editorBenchmarks, startupBenchmarks } from './lsp.js';
 import { memoryBenchmarks } from './memory.js';
+import { promptBenchmarks } from './prompt.js';
 import type { Result } from './stats.js';
 import { storeBenchmarks } from './store.js';
 
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
     ['cancel', () => cancelBenchmark()],
     ['store', () => storeBenchmarks(messages)],
     ['memory', () => memoryBenchmarks()],
+    ['prompt', () => promptBenchmarks()],
   ];
   const results: Result[] = [];
   // BENCH_ONLY=editor,store runs a subset (section names as above).

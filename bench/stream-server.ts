@@ -31,6 +31,13 @@ export async function startStreamServer(): Promise<StreamServer> {
       response.end('{"models":[]}');
       return;
     }
+    // Asked once per model before the first chat (context length, capabilities); not a stream.
+    if (request.url === '/api/show') {
+      request.resume();
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end('{"model_info":{"general.architecture":"bench","bench.context_length":32768}}');
+      return;
+    }
     request.resume();
     request.on('end', () => {
       const { tokens, tokensPerSecond } = state.plan;

@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { anthropicWire } from './wire-anthropic.js';
-import { ollamaWire } from './wire-ollama.js';
+import { ollamaShowBody, ollamaWire, type FakeModelInfo } from './wire-ollama.js';
 import { openaiWire } from './wire-openai.js';
 import { responsesWire } from './wire-responses.js';
 
@@ -100,7 +100,23 @@ export interface WireFormat {
 
 const WIRES: Record<WireName, WireFormat> = { openai: openaiWire, anthropic: anthropicWire, ollama: ollamaWire, responses: responsesWire };
 
-export async function startFakeModelServer(options: { models?: string[] } = {}): Promise<FakeModelServer> {
+export interface FakeServerOptions {
+  models?: string[];
+  /**
+   * A model without tool support: every model request that carries tools is answered with the
+   * server's 400 "… does not support tools" (Ollama's wording) without consuming a turn.
+   */
+  refuseTools?: boolean;
+  /**
+   * Ollama's POST /api/show per model name; a model not listed is described with a 32768-token
+   * context and no capabilities list (as Ollama before 0.6 answers).
+   */
+  modelInfo?: Record<string, FakeModelInfo>;
+  /** Listen on this port (e.g. one a test saw refused) instead of a free one. */
+  port?: number;
+}
+
+export async function startFakeModelServer(options: FakeServerOptions = {}): Promise<FakeModelServer> {
   const models = options.models ?? ['fake-model', 'qwen2.5-coder:7b'];
   const queue: FakeTurn[] = [];
   const requests: RecordedRequest[] = [];
@@ -128,14 +144,22 @@ export async function startFakeModelServer(options: { models?: string[] } = {}):
       };
       requests.push(record);
       const wire = routeOf(record.method, url.pathname);
+      if (record.method === 'POST' && url.pathname === '/api/show') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return res.end(JSON.stringify(ollamaShowBody(String(body?.model ?? ''), options.modelInfo?.[String(body?.model ?? '')])));
+      }
       if (wire === undefined) return answerOther(record, res, models);
+      if (options.refuseTools && Array.isArray(body?.tools) && body.tools.length > 0) {
+        record.wire = wire;
+        return refuseTools(WIRES[wire], record, res);
+      }
       const turn = queue.shift() ?? { text: 'ok' };
       record.wire = wire;
       record.turn = turn;
       void respond(WIRES[wire], turn, record, res, () => `call_fake_${nextCallId++}`);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
   return {
@@ -179,6 +203,14 @@ function answerOther(record: RecordedRequest, res: ServerResponse, models: strin
     return send(200, { object: 'list', data: models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'fake' })) });
   }
   send(404, { error: { message: `fake model server: no route for ${record.method} ${record.path}` } });
+}
+
+/** Ollama's answer (on /api/chat and /v1) to tools sent to a model whose template has none. */
+function refuseTools(wire: WireFormat, record: RecordedRequest, res: ServerResponse): void {
+  const model = String(record.body?.model ?? 'unknown');
+  const name = record.wire === 'ollama' ? `registry.ollama.ai/library/${model}` : model;
+  res.writeHead(400, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(wire.errorBody(400, `${name} does not support tools`, 'invalid_request_error')));
 }
 
 function normalize(turn: FakeTurn, mintId: () => string): NormalizedTurn {

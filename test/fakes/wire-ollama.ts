@@ -48,3 +48,31 @@ function finalFields(turn: NormalizedTurn) {
     eval_duration: 1000,
   };
 }
+
+export interface FakeModelInfo {
+  /** Sent as model_info["<architecture>.context_length"]. */
+  contextLength?: number;
+  /** Sent as `capabilities` (Ollama ≥ 0.6), e.g. ["completion", "tools"]; omitted when absent. */
+  capabilities?: string[];
+  architecture?: string;
+}
+
+/** POST /api/show, shaped like Ollama's (the fields codebench reads, and a few it does not). */
+export function ollamaShowBody(model: string, info: FakeModelInfo = {}): unknown {
+  const architecture = info.architecture ?? 'qwen2';
+  return {
+    license: '',
+    modelfile: `FROM ${model}`,
+    parameters: 'stop "<|im_end|>"',
+    template: '{{ .Prompt }}',
+    details: { parent_model: '', format: 'gguf', family: architecture, families: [architecture], parameter_size: '7.6B', quantization_level: 'Q4_K_M' },
+    model_info: {
+      'general.architecture': architecture,
+      'general.parameter_count': 7_615_616_512,
+      [`${architecture}.context_length`]: info.contextLength ?? 32_768,
+      [`${architecture}.embedding_length`]: 3584,
+    },
+    ...(info.capabilities ? { capabilities: info.capabilities } : {}),
+    modified_at: new Date(0).toISOString(),
+  };
+}

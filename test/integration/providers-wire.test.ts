@@ -117,7 +117,8 @@ describe('ollama request body', () => {
     expect(request!.path).toBe('/api/chat');
     const body = request!.body;
     expect(body.stream).toBe(true);
-    expect(body.options).toEqual({ num_predict: 64, temperature: 0 });
+    // num_ctx: the prompt plus the answer budget, never below 8192 (issue 14).
+    expect(body.options).toEqual({ num_predict: 64, temperature: 0, num_ctx: 8192 });
     expect(body.messages).toEqual([
       { role: 'system', content: 'You are codebench, a careful coding agent.' },
       { role: 'user', content: 'Open a.ts and b.ts' },

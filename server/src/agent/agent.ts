@@ -8,6 +8,7 @@ import { commandEnvironment } from './commands/exec.js';
 import { CommandGate, commandLimits } from './commands/gate.js';
 import type { RunEvent } from './events.js';
 import { runExternal } from './run/cli-agent-driver.js';
+import { RunDeadline } from './run/run-deadline.js';
 import type { ToolCallRecord } from './run/loop.js';
 import type { AskContext } from './run/prompt.js';
 import { PendingProposals } from './proposals/pending-proposals.js';
@@ -153,6 +154,7 @@ export class Agent {
     await store.addMessage({ sessionId, runId: run.id, role: 'user', content: request.instruction });
 
     const controller = new AbortController();
+    const deadline = new RunDeadline(config.maxRunSeconds);
     const handle: RunHandle = {
       runId: run.id,
       sessionId,
@@ -161,7 +163,7 @@ export class Agent {
       done: Promise.resolve(undefined as never),
     };
     this.running.set(run.id, handle);
-    const context: RunContext = { runId: run.id, sessionId, request, history, documents: this.dependencies.documents, signal: controller.signal };
+    const context: RunContext = { runId: run.id, sessionId, request, history, documents: this.dependencies.documents, signal: AbortSignal.any([controller.signal, deadline.signal]) };
     context.sensitive = this.sensitiveFiles();
     context.commands = new CommandGate({
       store,
@@ -175,7 +177,7 @@ export class Agent {
         Object.values(config.providers).flatMap((provider) => (provider.apiKeyEnv ? [provider.apiKeyEnv] : [])),
       ),
     });
-    handle.done = this.execute(context, driver, providerName, store, onEvent, newSession)
+    handle.done = this.execute(context, driver, providerName, store, onEvent, newSession, deadline, controller.signal)
       .catch((error: unknown): RunOutcome => {
         this.dependencies.log(`run ${run.id} crashed: ${(error as Error).stack ?? String(error)}`);
         const message = `codebench failed internally: ${(error as Error).message}`;
@@ -183,7 +185,10 @@ export class Agent {
         void store.finishRun(run.id, { status: 'failed', error: message }).catch(() => undefined);
         return { runId: run.id, sessionId: context.sessionId, status: 'failed', summary: message, text: '', error: message };
       })
-      .finally(() => this.running.delete(run.id));
+      .finally(() => {
+        deadline.clear();
+        this.running.delete(run.id);
+      });
     return handle;
   }
 
@@ -194,6 +199,8 @@ export class Agent {
     store: Store,
     onEvent: (event: RunEvent) => void,
     newSession: boolean,
+    deadline: RunDeadline,
+    cancelled: AbortSignal,
   ): Promise<RunOutcome> {
     let toolCalls = 0;
     const onToolCall = (record: ToolCallRecord) => {
@@ -202,9 +209,12 @@ export class Agent {
         this.dependencies.log(`could not record tool call: ${(error as Error).message}`);
       });
     };
-    const result =
+    const driven =
       driver.kind === 'built-in'
-        ? await runBuiltIn(context, driver.model, this.tools, this.dependencies.config().maxSteps, onEvent, onToolCall)
+        ? await runBuiltIn(context, driver.model, this.tools, this.dependencies.config().maxSteps, onEvent, onToolCall, {
+            mode: this.dependencies.config().providers[providerName]?.tools ?? 'auto',
+            memory: store,
+          })
         : await runExternal(
             context,
             driver.agent,
@@ -212,7 +222,9 @@ export class Agent {
             await store.lastExternalSessionId(context.sessionId, providerName),
             onEvent,
             onToolCall,
+            this.dependencies.config().maxSteps,
           );
+    const result = deadline.settle(driven, cancelled.aborted);
     // Only a first ask that got nothing back (provider unreachable, a config error) is discarded;
     // the store re-checks that the session holds nothing but the instruction.
     const discardable = newSession && result.status === 'failed' && result.text === '' && toolCalls === 0 && !result.externalSessionId;
@@ -231,10 +243,14 @@ export class Agent {
       // Says what the model did not see; the values themselves are never stored.
       await store.addMessage({ sessionId: context.sessionId, runId: context.runId, role: 'system', content: result.redactionNote });
     }
+    if (result.answeredBy) {
+      await store.addMessage({ sessionId: context.sessionId, runId: context.runId, role: 'system', content: result.answeredBy.note });
+    }
     if (result.text !== '') {
       await store.addMessage({ sessionId: context.sessionId, runId: context.runId, role: 'assistant', content: result.text });
     }
     await store.finishRun(context.runId, {
+      ...(result.answeredBy ? { provider: result.answeredBy.provider, model: result.answeredBy.model } : {}),
       status: result.status,
       error: result.error,
       inputTokens: result.usage.inputTokens,

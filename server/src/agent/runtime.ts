@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { ConfigError, configFilePath, configFileVariable, dataDirectory, parseConfigLayer, readConfigFile, resolveConfig } from '../config/load.js';
 import { builtInConfig, type Config, type ConfigFile } from '../config/schema.js';
 import { createExternalAgent } from '../providers/cli-agents.js';
-import { createLanguageModel } from '../providers/registry.js';
+import { ProviderRegistry } from '../providers/registry.js';
 import { Store } from '../store/store.js';
 import { Agent } from './agent.js';
 import { cleanStaleShadows } from './workspace/shadow-workspace.js';
@@ -31,6 +31,8 @@ export class AgentRuntime {
   readonly agent: Agent;
   readonly configPath: string;
   readonly dataDirectory: string;
+  /** Model descriptions (/api/show) and fallback cooldowns, shared by every ask of this process. */
+  readonly providers: ProviderRegistry;
   private current: Config = builtInConfig;
   private readonly layers: Record<'file' | ConfigLayerName, ConfigFile> = { file: {}, initializationOptions: {}, settings: {} };
   private storePromise: Promise<Store> | undefined;
@@ -39,6 +41,7 @@ export class AgentRuntime {
   constructor(private readonly options: RuntimeOptions) {
     this.configPath = configFilePath(options.env);
     this.dataDirectory = dataDirectory(options.env);
+    this.providers = new ProviderRegistry(options.env);
     this.reload(() => {
       this.layers.file = readConfigFile(this.configPath, configFileVariable(options.env));
     });
@@ -46,7 +49,7 @@ export class AgentRuntime {
       store: () => this.store(),
       config: () => this.current,
       documents: options.documents,
-      createModel: (name, providerConfig) => createLanguageModel(name, providerConfig, options.env),
+      createModel: (name, providerConfig) => this.providers.createModel(name, providerConfig, this.current.providers),
       env: options.env,
       createExternalAgent: (name, providerConfig) => createExternalAgent(name, providerConfig, options.env),
       shadowsDirectory: join(this.dataDirectory, 'shadows'),

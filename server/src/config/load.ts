@@ -156,5 +156,29 @@ export function resolveConfig(layers: Array<{ source: string; config: ConfigFile
       ['defaultProvider'],
     );
   }
+  checkFallbacks(merged, layers);
   return merged;
+}
+
+/**
+ * `providers.<name>.fallback` names providers that exist and can take a turn of the built-in
+ * tool loop. CLI datasources cannot: they run their own loop in a shadow copy of the workspace,
+ * so they neither hand a turn over nor take one. Cycles are fine (the chain visits each once).
+ */
+function checkFallbacks(config: Config, layers: Array<{ source: string; config: ConfigFile }>): void {
+  const isCli = (kind: string) => kind === 'claude-cli' || kind === 'codex-cli';
+  for (const [name, provider] of Object.entries(config.providers)) {
+    if (!provider.fallback?.length) continue;
+    const source = [...layers].reverse().find((layer) => layer.config.providers?.[name] !== undefined)?.source ?? 'defaults';
+    const key = `providers.${name}.fallback`;
+    const fail = (why: string): never => {
+      throw new ConfigError(`Invalid codebench config in ${source}: ${key}: ${why}`, [key]);
+    };
+    if (isCli(provider.kind)) fail(`"${name}" is a ${provider.kind} datasource, which runs its own tool loop and cannot hand a turn to another provider; remove "fallback"`);
+    for (const next of provider.fallback) {
+      const target = config.providers[next];
+      if (!target) fail(`"${next}" is not one of the configured providers (${Object.keys(config.providers).join(', ')})`);
+      else if (isCli(target.kind)) fail(`"${next}" is a ${target.kind} datasource, which cannot take over a turn of the built-in tool loop; name an HTTP provider (openai, anthropic, ollama, openai-compatible)`);
+    }
+  }
 }

@@ -47,6 +47,8 @@ export function claudeArgs(call: CliCall): string[] {
     `--append-system-prompt=${request.system}`,
     ...(config.model ? [`--model=${config.model}`] : []),
     ...(request.resumeSessionId ? [`--resume=${request.resumeSessionId}`] : []),
+    // A model re-sending a failing call would otherwise loop for as long as the run lasts.
+    ...(request.maxTurns !== undefined ? [`--max-turns=${request.maxTurns}`] : []),
     ...(config.args ?? []),
   ];
 }
@@ -182,6 +184,11 @@ async function runOnce(call: CliCall): Promise<{ outcome: ExternalAgentOutcome; 
 
   const result = parser.result;
   if (result && !result.isError) return withSession({ status: 'completed', text: parser.text });
+  if (result?.subtype === 'error_max_turns') {
+    return withSession(
+      fail('bad-response', `claude CLI (${providerName}) stopped after ${request.maxTurns ?? 'its maximum number of'} turns (maxSteps) without finishing; its changes were not kept. Ask for a smaller change, or raise "maxSteps" in the config.`),
+    );
+  }
   if (result) {
     const detail = [parser.apiError?.text, ...result.errors, result.text !== parser.apiError?.text ? result.text : undefined]
       .filter((part): part is string => Boolean(part?.trim()))

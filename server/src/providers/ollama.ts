@@ -36,11 +36,13 @@ export async function* streamOllama(call: ProviderCall): AsyncGenerator<StreamPa
     model: config.model,
     messages: toWireMessages(request.system, request.messages),
     ...(request.tools.length > 0 ? { tools: request.tools.map(toWireTool) } : {}),
-    ...(maxTokens !== undefined || temperature !== undefined
+    ...(maxTokens !== undefined || temperature !== undefined || call.contextTokens !== undefined
       ? {
           options: {
             ...(maxTokens !== undefined ? { num_predict: maxTokens } : {}),
             ...(temperature !== undefined ? { temperature } : {}),
+            // Without it Ollama uses its small default context and silently drops what does not fit.
+            ...(call.contextTokens !== undefined ? { num_ctx: call.contextTokens } : {}),
           },
         }
       : {}),

@@ -2,7 +2,10 @@ import type { HttpProviderConfig, ProviderConfig } from '../config/schema.js';
 import { classifyError, formatSeconds, type ClassifyContext } from './classify.js';
 import { ProviderError } from './errors.js';
 import { keyEnvFor, resolveApiKey } from './keys.js';
+import { FallbackModel, fallbackChain, ProviderCooldowns } from './fallback.js';
+import { capabilitiesOf, contextOverflowError, loadOllamaModelInfo, ModelInfoCache, planContext, type ModelInfo } from './model-info.js';
 import { RetryingModel, type RetryOptions } from './retry.js';
+import { estimateRequestTokens } from './token-estimate.js';
 import type { ProviderCall } from './transport.js';
 import type { LanguageModel, ModelRequest, ProviderKind, StreamPart } from './types.js';
 
@@ -19,6 +22,34 @@ export type ProviderStream = (call: ProviderCall) => AsyncIterable<StreamPart>;
 
 export interface CreateModelOptions {
   retry?: RetryOptions;
+  /** What /api/show said, shared across asks; a model gets a private cache without it. */
+  modelInfo?: ModelInfoCache;
+}
+
+/**
+ * The process's models: one /api/show cache and one set of fallback cooldowns for every ask, so
+ * a model is described once and a provider that just failed is not tried again at once.
+ */
+export class ProviderRegistry {
+  readonly modelInfo = new ModelInfoCache();
+  readonly cooldowns: ProviderCooldowns;
+
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly options: { retry?: RetryOptions; cooldowns?: ProviderCooldowns } = {},
+  ) {
+    this.cooldowns = options.cooldowns ?? new ProviderCooldowns();
+  }
+
+  /** The provider's model, behind its fallback chain when it has one (`providers` is the whole config). */
+  createModel(name: string, config: ProviderConfig, providers: Record<string, ProviderConfig> = { [name]: config }): LanguageModel {
+    const create = (providerName: string, providerConfig: ProviderConfig) =>
+      createLanguageModel(providerName, providerConfig, this.env, { retry: this.options.retry, modelInfo: this.modelInfo });
+    const chain = fallbackChain(name, { ...providers, [name]: config });
+    const primary = create(name, config);
+    if (chain.length === 0) return primary;
+    return new FallbackModel([primary, ...chain.map((next) => create(next, providers[next]!))], this.cooldowns);
+  }
 }
 
 export const DEFAULT_TIMEOUT_SECONDS = 120;
@@ -56,11 +87,23 @@ export function createLanguageModel(
     return configError(name, config.kind, config.model, message);
   }
   const kind = config.kind;
+  const cache = options.modelInfo ?? new ModelInfoCache();
+  const timeoutMs = (config.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
+  const modelInfo = (apiKey: string | undefined): Promise<ModelInfo> =>
+    kind !== 'ollama'
+      ? Promise.resolve({})
+      : cache.get({ providerName: name, baseURL, model: config.model }, () => loadOllamaModelInfo({ baseURL, model: config.model, apiKey, timeoutMs }));
+  const resolved: Resolved = { name, kind, config, env, baseURL, modelInfo };
   const base: LanguageModel = {
     providerName: name,
     kind,
     model: config.model,
-    stream: (request, signal) => guardedStream({ name, kind, config, env, baseURL }, request, signal),
+    stream: (request, signal) => guardedStream(resolved, request, signal),
+    capabilities: async () => {
+      const key = await resolveApiKey(name, config, env);
+      const info = await modelInfo(key.ok ? key.apiKey : undefined).catch((): ModelInfo => ({}));
+      return capabilitiesOf(info, config.contextWindow);
+    },
   };
   return new RetryingModel(base, options.retry);
 }
@@ -71,6 +114,25 @@ interface Resolved {
   config: HttpProviderConfig;
   env: NodeJS.ProcessEnv;
   baseURL: string;
+  /** /api/show through the shared cache; `{}` for servers that have none. */
+  modelInfo: (apiKey: string | undefined) => Promise<ModelInfo>;
+}
+
+/**
+ * The context a turn needs, checked before anything is sent: Ollama gets it as `num_ctx`; every
+ * kind with a known limit (/api/show, `contextWindow`) refuses a prompt that would be cut.
+ */
+async function contextFor(r: Resolved, request: ModelRequest, apiKey: string | undefined): Promise<number | undefined> {
+  if (r.kind !== 'ollama' && r.config.contextWindow === undefined) return undefined;
+  const info = await r.modelInfo(apiKey);
+  const plan = planContext({
+    promptTokens: estimateRequestTokens(request),
+    outputTokens: request.maxOutputTokens ?? r.config.maxOutputTokens,
+    modelContextLength: info.contextLength,
+    contextWindow: r.config.contextWindow,
+  });
+  if (!plan.fits) throw contextOverflowError(r.name, r.config.model, plan.error);
+  return r.kind === 'ollama' ? plan.contextTokens : undefined;
 }
 
 /** Env var first, then the OS keychain (providers/keys.ts); the module loads only when needed. */
@@ -150,8 +212,11 @@ async function* guardedStream(r: Resolved, request: ModelRequest, userSignal: Ab
 
   let iterator: AsyncIterator<StreamPart> | undefined;
   try {
+    const woken = new Promise<'interrupted'>((resolve) => (wake = () => resolve('interrupted')));
     const transport = await transports[r.kind]();
     if (interrupted) throw new Error('interrupted');
+    const contextTokens = await Promise.race([contextFor(r, request, key.apiKey), woken]);
+    if (contextTokens === 'interrupted' || interrupted) throw new Error('interrupted');
     iterator = transport({
       providerName: r.name,
       kind: r.kind,
@@ -159,13 +224,13 @@ async function* guardedStream(r: Resolved, request: ModelRequest, userSignal: Ab
       apiKey: key.apiKey,
       baseURL: r.baseURL,
       request,
+      ...(contextTokens !== undefined ? { contextTokens } : {}),
       signal: controller.signal,
       touch: () => {
         sawBytes = true;
         arm();
       },
     })[Symbol.asyncIterator]();
-    const woken = new Promise<'interrupted'>((resolve) => (wake = () => resolve('interrupted')));
     while (true) {
       if (interrupted) break;
       const next = await Promise.race([iterator.next(), woken]);

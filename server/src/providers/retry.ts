@@ -1,6 +1,6 @@
 import { formatSeconds } from './classify.js';
 import { ProviderError } from './errors.js';
-import type { LanguageModel, ModelRequest, ProviderKind, StreamPart } from './types.js';
+import type { LanguageModel, ModelCapabilities, ModelRequest, ProviderKind, StreamPart } from './types.js';
 
 /**
  * The only retry layer: every SDK is built with `maxRetries: 0`, so retries are visible (a
@@ -32,6 +32,8 @@ export class RetryingModel implements LanguageModel {
   readonly providerName: string;
   readonly kind: ProviderKind;
   readonly model: string;
+  /** The wrapped model's, when it has them: retrying changes nothing about what the model can do. */
+  readonly capabilities?: () => Promise<ModelCapabilities>;
   private readonly options: Required<RetryOptions>;
 
   constructor(
@@ -41,6 +43,7 @@ export class RetryingModel implements LanguageModel {
     this.providerName = inner.providerName;
     this.kind = inner.kind;
     this.model = inner.model;
+    if (inner.capabilities) this.capabilities = () => inner.capabilities!();
     this.options = { ...DEFAULT_RETRY, sleep: abortableSleep, ...stripUndefined(options) };
   }
 

@@ -16,6 +16,8 @@ export interface ProviderCall {
   apiKey: string | undefined;
   baseURL: string;
   request: ModelRequest;
+  /** The context the turn needs (prompt + answer), sized by the registry; Ollama sends it as `num_ctx`. */
+  contextTokens?: number;
   /** Aborted on cancel and on timeout; hand it to the SDK so the socket is torn down. */
   signal: AbortSignal;
   /** Call on every chunk received, so a long tool call being assembled does not look stalled. */

@@ -67,6 +67,30 @@ export interface LanguageModel {
    * signal ends the stream promptly with an `error` part of kind `cancelled`.
    */
   stream(request: ModelRequest, signal: AbortSignal): AsyncIterable<StreamPart>;
+  /**
+   * What the provider knows about the model, read once per process (Ollama: /api/show) and
+   * cached; absent fields are unknown. Absent for providers that cannot tell.
+   */
+  capabilities?(): Promise<ModelCapabilities>;
+  /**
+   * With a fallback chain: who answered the latest turn, and why providers ahead of it were
+   * skipped during this model's turns. Undefined when the configured provider answered.
+   */
+  answeredBy?(): FallbackAnswer | undefined;
+}
+
+export interface ModelCapabilities {
+  /** Whether the model accepts tools through the API; undefined when the server does not say. */
+  tools?: boolean;
+  /** The usable context in tokens: the model's own length, capped by the provider's contextWindow. */
+  contextLength?: number;
+}
+
+export interface FallbackAnswer {
+  providerName: string;
+  model: string;
+  /** One line per skipped provider, e.g. "local is not reachable (connection refused)". */
+  skipped: string[];
 }
 
 /**
@@ -87,6 +111,8 @@ export interface ExternalAgentRequest {
   system: string;
   /** The CLI's session id from an earlier run of this codebench session. */
   resumeSessionId?: string;
+  /** Most model turns the CLI may take (claude's --max-turns); codex has no such bound and relies on the run's wall-clock limit. */
+  maxTurns?: number;
   signal: AbortSignal;
   onEvent: (event: ExternalEvent) => void;
 }

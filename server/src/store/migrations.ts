@@ -269,11 +269,32 @@ const proposalUnconfirmed: Migration = {
   },
 };
 
+/**
+ * What a provider's model turned out to support, remembered so the next ask starts right: a model
+ * whose server refused tools starts in text mode (edit blocks) instead of failing first.
+ */
+const modelCapabilities: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('model_capabilities')
+      .addColumn('provider', 'text', (c) => c.notNull())
+      .addColumn('model', 'text', (c) => c.notNull())
+      .addColumn('tools', 'text', (c) => c.notNull().check(sql`tools in ('native', 'text')`))
+      .addColumn('noted_at', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('model_capabilities_pk', ['provider', 'model'])
+      .execute();
+  },
+  async down(db: Kysely<any>) {
+    await db.schema.dropTable('model_capabilities').ifExists().execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_external_session': externalSession,
   '0003_commands': commands,
   '0004_proposal_unconfirmed': proposalUnconfirmed,
+  '0005_model_capabilities': modelCapabilities,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -67,6 +67,9 @@ export type NewToolCall = Omit<ToolCallRecord, 'id'>;
 
 export interface RunEnding {
   status: 'completed' | 'failed' | 'cancelled';
+  /** The provider and model that answered, when a fallback took over from the configured one. */
+  provider?: string;
+  model?: string;
   error?: string;
   inputTokens?: number;
   outputTokens?: number;

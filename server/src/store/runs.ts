@@ -48,6 +48,8 @@ export async function finishRun(
       input_tokens: input.inputTokens ?? null,
       output_tokens: input.outputTokens ?? null,
       finished_at: now(),
+      ...(input.provider === undefined ? {} : { provider: input.provider }),
+      ...(input.model === undefined ? {} : { model: input.model }),
       ...(input.firstTokenAt === undefined ? {} : { first_token_at: input.firstTokenAt }),
       ...(input.externalSessionId === undefined ? {} : { external_session_id: input.externalSessionId }),
     })

@@ -112,6 +112,15 @@ export interface AuditLogTable {
   detail: string;
 }
 
+/** Keyed by provider name and model. */
+export interface ModelCapabilitiesTable {
+  provider: string;
+  model: string;
+  /** How tools reach this model: "text" once its server refused tools. */
+  tools: 'native' | 'text';
+  noted_at: string;
+}
+
 export interface Database {
   workspaces: WorkspacesTable;
   sessions: SessionsTable;
@@ -121,6 +130,7 @@ export interface Database {
   proposals: ProposalsTable;
   command_rules: CommandRulesTable;
   audit_log: AuditLogTable;
+  model_capabilities: ModelCapabilitiesTable;
 }
 
 export type WorkspaceRow = Selectable<WorkspacesTable>;

@@ -4,6 +4,7 @@ import * as commands from './commands.js';
 import type { AuditEntry, AuditRecord, CommandRuleRecord } from './commands.js';
 import { openDatabase } from './database.js';
 import * as messages from './messages.js';
+import * as modelCapabilities from './model-capabilities.js';
 import * as proposals from './proposals.js';
 import type {
   MessageRecord,
@@ -208,5 +209,14 @@ export class Store {
 
   sessionWorkspaceUri(sessionId: string): Promise<string | undefined> {
     return commands.sessionWorkspaceUri(this.db, sessionId);
+  }
+
+  /** How tools reach this provider's model, as learned from its server (e.g. "text" after it refused tools). */
+  toolModeOf(provider: string, model: string): Promise<'native' | 'text' | undefined> {
+    return modelCapabilities.toolModeOf(this.db, provider, model);
+  }
+
+  setToolMode(provider: string, model: string, tools: 'native' | 'text'): Promise<void> {
+    return modelCapabilities.setToolMode(this.db, provider, model, tools);
   }
 }

@@ -1,11 +1,23 @@
+import { NO_TOOL_SUPPORT_REASON } from '../../providers/classify.js';
 import type { LanguageModel } from '../../providers/types.js';
 import type { RunEvent } from '../events.js';
-import { runAgentLoop, type ToolCallRecord } from './loop.js';
-import { contextMessage, historyMessages, systemPrompt, type AskContext } from './prompt.js';
+import { runAgentLoop, type LoopOutcome, type ToolCallRecord } from './loop.js';
+import { contextMessage, historyMessages, systemPrompt, textModeSystemPrompt, type AskContext } from './prompt.js';
 import type { DriverResult, RunContext } from './driver.js';
 import type { Tool } from '../tools/types.js';
 import { SecretScrubber } from '../workspace/secrets.js';
 import { WorkspaceFiles } from '../workspace/workspace-files.js';
+
+/** The tool-calling ladder of one provider: its `tools` config and what was learned about its model. */
+export interface ToolLadder {
+  /** providers.<name>.tools: "auto" (default), "native" or "text". */
+  mode: 'auto' | 'native' | 'text';
+  /** Remembers per provider and model that its server refused tools (the store). */
+  memory?: {
+    toolModeOf(provider: string, model: string): Promise<'native' | 'text' | undefined>;
+    setToolMode(provider: string, model: string, tools: 'native' | 'text'): Promise<void>;
+  };
+}
 
 /** The built-in driver: our tool loop over a provider, edits staged in the overlay. */
 export async function runBuiltIn(
@@ -15,6 +27,7 @@ export async function runBuiltIn(
   maxSteps: number,
   onEvent: (event: RunEvent) => void,
   onToolCall: (record: ToolCallRecord) => void,
+  ladder: ToolLadder = { mode: 'native' },
 ): Promise<DriverResult> {
   const workspace = new WorkspaceFiles(context.request.roots, context.documents, undefined, context.sensitive);
   const scrubber = new SecretScrubber();
@@ -29,27 +42,69 @@ export async function runBuiltIn(
       ask.instruction += `\n\n(${workspace.protectedReason(resolved.absolutePath)})`;
     }
   }
-  const outcome = await runAgentLoop({
-    model,
-    tools,
-    workspace,
-    system: systemPrompt(workspace.roots),
-    messages: [...historyMessages(context.history), { role: 'user', content: scrubber.scrub(contextMessage(ask)) }],
-    maxSteps,
-    signal: context.signal,
-    onEvent,
-    onToolCall,
-    commands: context.commands,
-    scrub: (text) => scrubber.scrub(text),
-  });
+  const run = (toolMode: 'native' | 'auto' | 'text'): Promise<LoopOutcome> =>
+    runAgentLoop({
+      model,
+      tools,
+      workspace,
+      system: toolMode === 'text' ? textModeSystemPrompt(workspace.roots) : systemPrompt(workspace.roots),
+      messages: [
+        ...historyMessages(context.history),
+        { role: 'user', content: scrubber.scrub(contextMessage(ask, toolMode === 'text' ? 'text' : 'tools')) },
+      ],
+      maxSteps,
+      signal: context.signal,
+      onEvent,
+      onToolCall,
+      commands: context.commands,
+      scrub: (text) => scrubber.scrub(text),
+      toolMode,
+    });
+  const noToolsNotice = `model ${model.model} has no tool support; using edit blocks`;
+  const startMode = await firstToolMode(ladder, model);
+  if (ladder.mode === 'auto' && startMode === 'text') onEvent({ type: 'notice', message: noToolsNotice });
+  let outcome = await run(startMode);
+  if (startMode === 'auto' && outcome.status === 'failed' && outcome.error?.reason === NO_TOOL_SUPPORT_REASON) {
+    // The server refused the tools before answering anything: the same turn again, in text mode.
+    onEvent({ type: 'notice', message: noToolsNotice });
+    await ladder.memory?.setToolMode(model.providerName, model.model, 'text').catch(() => undefined);
+    const retried = await run('text');
+    outcome = { ...retried, usage: sumUsage(outcome.usage, retried.usage), steps: outcome.steps + retried.steps };
+  }
   return {
     status: outcome.status,
     text: outcome.text,
-    error: outcome.error?.message,
+    error: outcome.error?.message ?? outcome.stopReason,
     usage: outcome.usage,
     firstTokenAt: outcome.firstTokenAt,
     changes: outcome.status === 'completed' ? workspace.overlay.changes() : [],
     note: outcome.stoppedAtStepLimit ? `stopped after ${outcome.steps} steps` : undefined,
     redactionNote: scrubber.summary(),
+    ...answeredByOf(model),
   };
+}
+
+/** The fallback chain's answer, for the run record and history. */
+function answeredByOf(model: LanguageModel): Pick<DriverResult, 'answeredBy'> {
+  const answer = model.answeredBy?.();
+  if (!answer) return {};
+  const why = answer.skipped.length > 0 ? `: ${answer.skipped.join('; ')}` : '';
+  return { answeredBy: { provider: answer.providerName, model: answer.model, note: `Answered by ${answer.providerName} (${answer.model}) instead of ${model.providerName}${why}.` } };
+}
+
+/**
+ * "auto" starts in text mode when the model is known to lack tools: remembered from an earlier
+ * refusal, or said by the server (Ollama's /api/show capabilities). Unknown means try tools.
+ */
+async function firstToolMode(ladder: ToolLadder, model: LanguageModel): Promise<'native' | 'auto' | 'text'> {
+  if (ladder.mode !== 'auto') return ladder.mode;
+  const remembered = await ladder.memory?.toolModeOf(model.providerName, model.model).catch(() => undefined);
+  if (remembered === 'text') return 'text';
+  // A server that cannot be asked is reported by the request itself, classified as usual.
+  const capabilities = await model.capabilities?.().catch(() => undefined);
+  return capabilities?.tools === false ? 'text' : 'auto';
+}
+
+function sumUsage(a: LoopOutcome['usage'], b: LoopOutcome['usage']): LoopOutcome['usage'] {
+  return { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens };
 }

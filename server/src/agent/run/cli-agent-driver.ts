@@ -21,6 +21,8 @@ export async function runExternal(
   resumeSessionId: string | undefined,
   onEvent: (event: RunEvent) => void,
   onToolCall: (record: ToolCallRecord) => void,
+  /** Bounds a CLI that keeps calling tools (claude's --max-turns; config `maxSteps`). */
+  maxTurns?: number,
   now: () => Date = () => new Date(),
 ): Promise<DriverResult> {
   const root = context.request.roots[0]!;
@@ -51,6 +53,7 @@ export async function runExternal(
       prompt,
       system: SYSTEM_NOTE,
       resumeSessionId,
+      maxTurns,
       signal: context.signal,
       onEvent: (event) => {
         switch (event.type) {

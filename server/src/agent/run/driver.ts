@@ -48,4 +48,6 @@ export interface DriverResult {
   externalSessionId?: string;
   /** "redacted 2 secrets (…) before sending to the model", recorded as a system message. */
   redactionNote?: string;
+  /** Another provider of the fallback chain answered: it becomes the run's provider, `note` (why) a system message. */
+  answeredBy?: { provider: string; model: string; note: string };
 }

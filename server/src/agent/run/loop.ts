@@ -5,8 +5,12 @@ import type { CommandGate } from '../commands/gate.js';
 import type { RunEvent } from '../events.js';
 import { PLACEHOLDER_REFUSAL, placeholderIn } from '../workspace/secrets.js';
 import { runTool } from '../tools/index.js';
-import type { Tool } from '../tools/types.js';
+import type { Tool, ToolResult } from '../tools/types.js';
 import type { WorkspaceFiles } from '../workspace/workspace-files.js';
+import { stageEditBlocks } from './edit-block-staging.js';
+import { extractTextToolCalls } from './text-tool-calls.js';
+import { promptBudgetOf, shortenOldToolResults } from './prompt-budget.js';
+import { RepeatedFailureGuard } from './repeat-guard.js';
 
 export type ToolCallRecord = Omit<NewToolCall, 'runId'>;
 
@@ -25,6 +29,13 @@ export interface LoopOptions {
   /** Redacts secret-looking strings from every tool result before the model (and history) sees it. */
   scrub?: (text: string) => string;
   now?: () => Date;
+  /**
+   * How tools reach the model. "native" (default): the API's tool field only. "auto": also runs
+   * calls the model wrote into its text (`<tool_call>…`, or a reply that is one JSON call).
+   * "text": no tools in the request; the reply's SEARCH/REPLACE blocks are staged through
+   * edit_file and write_file, and failing blocks are reported back for a corrected reply.
+   */
+  toolMode?: 'native' | 'auto' | 'text';
 }
 
 export interface LoopOutcome {
@@ -36,6 +47,8 @@ export interface LoopOutcome {
   firstTokenAt?: string;
   steps: number;
   stoppedAtStepLimit: boolean;
+  /** Why the loop ended a run that no provider error ended, e.g. a repeated failing call. */
+  stopReason?: string;
 }
 
 /**
@@ -54,6 +67,10 @@ export async function runAgentLoop(options: LoopOptions): Promise<LoopOutcome> {
   }));
   const textParts: string[] = [];
   let firstTokenAt: string | undefined;
+  const toolMode = options.toolMode ?? 'native';
+  const offered = new Set(specs.map((spec) => spec.name));
+  const repeats = new RepeatedFailureGuard();
+  const budget = await promptBudgetOf(options.model);
 
   const finish = (status: LoopOutcome['status'], steps: number, extra: Partial<LoopOutcome> = {}): LoopOutcome => ({
     status,
@@ -70,8 +87,10 @@ export async function runAgentLoop(options: LoopOptions): Promise<LoopOutcome> {
     let stepText = '';
     const calls: ToolCall[] = [];
     let error: ProviderError | undefined;
+    // Oldest tool results first, in place: the requests after this one keep the same prefix.
+    if (budget !== undefined) shortenOldToolResults({ system: options.system, tools: toolMode === 'text' ? [] : specs, messages }, budget);
     for await (const part of options.model.stream(
-      { system: options.system, messages, tools: specs },
+      { system: options.system, messages, tools: toolMode === 'text' ? [] : specs },
       options.signal,
     )) {
       switch (part.type) {
@@ -101,41 +120,29 @@ export async function runAgentLoop(options: LoopOptions): Promise<LoopOutcome> {
           break;
       }
     }
+    if (!error && calls.length === 0 && toolMode === 'auto') {
+      // Calls written as text run like native ones; the text around them stays the answer.
+      const written = extractTextToolCalls(stepText, offered);
+      written.calls.forEach((call, index) => calls.push({ id: `text_call_${step}_${index + 1}`, ...call }));
+      stepText = written.text;
+    }
     if (stepText.trim() !== '') textParts.push(stepText.trim());
     if (error) {
       return finish(error.kind === 'cancelled' || options.signal.aborted ? 'cancelled' : 'failed', step, { error });
+    }
+    if (toolMode === 'text') {
+      const staged = await stageEditBlocks(stepText, step, (call) => runCall(options, call, now));
+      if (options.signal.aborted) return finish('cancelled', step);
+      if (staged.report === undefined) return finish('completed', step);
+      messages.push({ role: 'assistant', content: stepText }, { role: 'user', content: staged.report });
+      continue;
     }
     if (calls.length === 0) return finish('completed', step);
 
     messages.push({ role: 'assistant', content: stepText, toolCalls: calls });
     for (const call of calls) {
       if (options.signal.aborted) return finish('cancelled', step);
-      const startedAt = now().toISOString();
-      options.onEvent({ type: 'tool-started', callId: call.id, name: call.name, activity: describeCall(call) });
-      const result = placeholderIn(call.args)
-        ? { output: PLACEHOLDER_REFUSAL, isError: true, activity: `${call.name}: refused a redaction placeholder` }
-        : await runTool(options.tools, call.name, call.args, {
-            workspace: options.workspace,
-            signal: options.signal,
-            commands: options.commands,
-          });
-      if (options.scrub) result.output = options.scrub(result.output);
-      options.onEvent({
-        type: 'tool-finished',
-        callId: call.id,
-        name: call.name,
-        activity: result.activity,
-        isError: result.isError,
-      });
-      options.onToolCall({
-        callId: call.id,
-        name: call.name,
-        args: call.args,
-        result: result.output,
-        isError: result.isError,
-        startedAt,
-        finishedAt: now().toISOString(),
-      });
+      const result = await runCall(options, call, now);
       messages.push({
         role: 'tool',
         toolCallId: call.id,
@@ -143,9 +150,36 @@ export async function runAgentLoop(options: LoopOptions): Promise<LoopOutcome> {
         content: result.output,
         isError: result.isError,
       });
+      const repeated = repeats.record(call.name, call.args, result.isError);
+      if (repeated !== undefined) return finish('failed', step, { stopReason: repeated });
     }
   }
   return finish('completed', options.maxSteps, { stoppedAtStepLimit: true });
+}
+
+/** Runs one call with its progress events and record; the result is scrubbed for the model. */
+async function runCall(options: LoopOptions, call: ToolCall, now: () => Date): Promise<ToolResult> {
+  const startedAt = now().toISOString();
+  options.onEvent({ type: 'tool-started', callId: call.id, name: call.name, activity: describeCall(call) });
+  const result = placeholderIn(call.args)
+    ? { output: PLACEHOLDER_REFUSAL, isError: true, activity: `${call.name}: refused a redaction placeholder` }
+    : await runTool(options.tools, call.name, call.args, {
+        workspace: options.workspace,
+        signal: options.signal,
+        commands: options.commands,
+      });
+  if (options.scrub) result.output = options.scrub(result.output);
+  options.onEvent({ type: 'tool-finished', callId: call.id, name: call.name, activity: result.activity, isError: result.isError });
+  options.onToolCall({
+    callId: call.id,
+    name: call.name,
+    args: call.args,
+    result: result.output,
+    isError: result.isError,
+    startedAt,
+    finishedAt: now().toISOString(),
+  });
+  return result;
 }
 
 const VERBS: Record<string, string> = {

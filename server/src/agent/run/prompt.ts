@@ -22,6 +22,34 @@ export function systemPrompt(roots: readonly string[]): string {
   ].join('\n');
 }
 
+/**
+ * Text mode, for models without tool support: no tools, so the contract of SEARCH/REPLACE edit
+ * blocks (run/edit-blocks.ts) is explained instead, with the example the models were trained on.
+ */
+export function textModeSystemPrompt(roots: readonly string[]): string {
+  const fence = '```';
+  return [
+    'You are codebench, a careful coding agent working inside the user\'s editor.',
+    `Workspace root: ${roots[0] ?? '(none)'}${roots.length > 1 ? ` (other roots: ${roots.slice(1).join(', ')})` : ''}.`,
+    'You have no tools. You get the request, the current file and the selection. To change files, answer with SEARCH/REPLACE edit blocks:',
+    '',
+    'src/greet.ts',
+    `${fence}ts`,
+    '<<<<<<< SEARCH',
+    '  return "hello";',
+    '=======',
+    '  return `hello, ${name}`;',
+    '>>>>>>> REPLACE',
+    fence,
+    '',
+    'Write the file\'s path, relative to the workspace root, on the line right before each block.',
+    'SEARCH must be copied exactly from the current file (same indentation, no line numbers) and occur once in it: include a few surrounding lines when needed. Use one block per change.',
+    'To create a new file, leave SEARCH empty and put the whole file in REPLACE.',
+    'Your edits are staged and shown to the user for review as one change; nothing is written until they accept. A block that cannot be applied is reported back to you: then reply with corrected blocks for it only.',
+    'Keep changes minimal and focused on the request. If the request is a question, answer it without blocks. End with a short summary of what you changed.',
+  ].join('\n');
+}
+
 function numbered(text: string, firstLine: number): string {
   return text
     .split('\n')
@@ -30,7 +58,7 @@ function numbered(text: string, firstLine: number): string {
 }
 
 /** The first user message of a turn: the instruction plus the editor context it was asked in. */
-export function contextMessage(context: AskContext): string {
+export function contextMessage(context: AskContext, mode: 'tools' | 'text' = 'tools'): string {
   const parts = [`Request: ${context.instruction}`];
   if (context.file) {
     parts.push(`Current file: ${context.file.relativePath}`);
@@ -49,13 +77,25 @@ export function contextMessage(context: AskContext): string {
   }
   if (context.file) {
     const lines = context.file.text.split('\n');
-    if (lines.length <= MAX_INLINE_FILE_LINES) {
+    if (lines.length <= MAX_INLINE_FILE_LINES && mode === 'text') {
+      // Without numbers: a text-mode model copies SEARCH text from here, prefixes and all.
+      parts.push(`Contents of ${context.file.relativePath}:\n${fenced(context.file.text)}`);
+    } else if (lines.length <= MAX_INLINE_FILE_LINES) {
       parts.push(`Contents of ${context.file.relativePath} (line numbers are not part of the file):\n${numbered(context.file.text, 1)}`);
+    } else if (mode === 'text') {
+      parts.push(`${context.file.relativePath} has ${lines.length} lines, too many to show; edit only what the selection shows.`);
     } else {
       parts.push(`${context.file.relativePath} has ${lines.length} lines; use read_file with offset/limit to see more of it.`);
     }
   }
   return parts.join('\n\n');
+}
+
+/** A fence longer than any run of backticks in the text, so the text cannot close it early. */
+function fenced(text: string): string {
+  const longest = Math.max(2, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longest + 1);
+  return `${fence}\n${text.replace(/\n$/, '')}\n${fence}`;
 }
 
 /** Prior turns of a continued session, as plain user/assistant text. */

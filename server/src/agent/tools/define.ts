@@ -56,7 +56,7 @@ export function defineTool<S extends z.ZodObject>(definition: Definition<S>): To
       if (context.signal.aborted) return cancelled;
       try {
         const outcome = await definition.run(parsed.data, context);
-        return { output: outcome.output, isError: outcome.isError ?? false, activity };
+        return { output: capOutput(outcome.output), isError: outcome.isError ?? false, activity };
       } catch (error) {
         if (context.signal.aborted) return cancelled;
         const message = error instanceof Error ? error.message : String(error);
@@ -64,6 +64,40 @@ export function defineTool<S extends z.ZodObject>(definition: Definition<S>): To
       }
     },
   };
+}
+
+/**
+ * Most a tool result may put in front of the model (about 8,000 tokens): one grep over a large
+ * tree or one long read must not push the request out of a local model's context.
+ */
+export const MAX_TOOL_OUTPUT_CHARS = 30_000;
+
+/**
+ * Head and tail of an output over the cap, cut at line breaks, with a note of what was left out
+ * and how to see it: the start says what the output is, the end usually how it ended.
+ */
+export function capOutput(output: string, max = MAX_TOOL_OUTPUT_CHARS): string {
+  if (output.length <= max) return output;
+  const headEnd = lineBreakBefore(output, Math.floor(max * 0.7));
+  const tailStart = lineBreakAfter(output, output.length - Math.floor(max * 0.3));
+  if (tailStart <= headEnd) return output;
+  const cut = output.slice(headEnd, tailStart);
+  const lines = cut.split('\n').length - 1;
+  const note = `[… ${lines} lines (${cut.length} characters) cut from the middle of this output to keep the context small; to see them, ask for less at once (read_file with offset and limit, a narrower grep pattern or path) …]`;
+  const head = output.slice(0, headEnd);
+  return `${head}${head.endsWith('\n') ? '' : '\n'}${note}\n${output.slice(tailStart)}`;
+}
+
+/** Offset just after the last line break before `at` (or `at` when the line is very long). */
+function lineBreakBefore(text: string, at: number): number {
+  const index = text.lastIndexOf('\n', at);
+  return index > at / 2 ? index + 1 : at;
+}
+
+/** Offset just after the first line break at or after `at`. */
+function lineBreakAfter(text: string, at: number): number {
+  const index = text.indexOf('\n', at);
+  return index === -1 || index - at > 2000 ? at : index + 1;
 }
 
 export function throwIfAborted(signal: AbortSignal): void {
