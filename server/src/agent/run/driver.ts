@@ -31,6 +31,11 @@ export interface RunContext {
   signal: AbortSignal;
   /** Policy, approval and audit for run_command (built-in driver only). */
   commands?: CommandGate;
+  /**
+   * The workspace's project memory (facts the user or the `remember` tool stored), oldest first,
+   * read from the store at each ask; rendered into the first request of a session.
+   */
+  memoryFacts?: Array<{ id: string; text: string }>;
   /** Files the agent never reads or copies (config `sensitiveFiles` + built-ins); built-ins when absent. */
   sensitive?: SensitiveFiles;
 }
