@@ -219,6 +219,13 @@ describe.skipIf(TARGETS.length === 0).each(TARGETS.length > 0 ? TARGETS : [{ nvi
       expect(second).toContain('which word did I ask you to remember');
     }, 180_000);
 
+    it(':Codebench memory add remembers a fact; :Codebench memory lists it and forgets the picked one', async () => {
+      const ws = workspace();
+      expectPass(await run('memory', ws));
+      // Nothing was asked: the memory requests never reach the model.
+      expect(fake.modelRequests).toHaveLength(0);
+    }, 120_000);
+
     it(':checkhealth codebench reports no errors', async () => {
       expectPass(await run('health', workspace()));
     }, 120_000);

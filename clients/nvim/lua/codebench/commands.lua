@@ -49,6 +49,24 @@ M.subcommands = {
       require('codebench.history').search(args)
     end,
   },
+  memory = {
+    desc = "list this workspace's remembered facts and forget one (`add {fact}`: remember one)",
+    run = function(args)
+      local memory = require('codebench.memory')
+      local action, rest = args:match('^(%S+)%s*(.*)$')
+      if not action then
+        memory.pick()
+      elseif action == 'add' then
+        memory.add(rest)
+      else
+        local message = 'codebench: unknown memory action %q; try :Codebench memory [add {fact}]'
+        vim.notify(message:format(action), vim.log.levels.ERROR)
+      end
+    end,
+    complete = function()
+      return { 'add' }
+    end,
+  },
   review = {
     desc = 'show the pending proposals inline again',
     run = function()
