@@ -6,6 +6,7 @@ import type {
   Store,
   ToolCallRecord,
 } from '../../store/store.js';
+import { REMEMBERED_PREFIX } from '../tools/remember.js';
 
 /**
  * A session's whole history as plain values, and its two renderings: Markdown for people, JSON for
@@ -161,7 +162,7 @@ export function transcriptToMarkdown(transcript: Transcript, options: MarkdownOp
         out.push('', `### ${roleName(entry.message.role)} · ${time(entry.message.createdAt)}`, '', entry.message.content.trimEnd() || '_(empty)_');
         break;
       case 'tool-call':
-        out.push('', ...toolCallLines(entry.call, maxLines, maxLength));
+        out.push('', ...(rememberedLines(entry.call, time) ?? toolCallLines(entry.call, maxLines, maxLength)));
         break;
       case 'proposal':
         out.push('', ...proposalLines(entry.proposal, time));
@@ -188,6 +189,19 @@ function toolCallLines(call: ToolCallRecord, maxLines: number, maxLength: number
   const args = truncate(compactJson(call.args), maxLength);
   const head = `**Tool** ${inlineCode(call.name)} ${inlineCode(args)}${call.isError ? ' — **error**' : ''}`;
   return [head, '', ...fenced(truncateLines(call.result, maxLines, maxLength) || '(no output)', 'text')];
+}
+
+/**
+ * A `remember` call that stored its fact, as what was remembered when (the run is the section it
+ * sits in). The text comes from the result, which holds the fact as stored (secrets redacted),
+ * not from the arguments as the model wrote them.
+ */
+function rememberedLines(call: ToolCallRecord, time: (iso: string) => string): string[] | undefined {
+  if (call.name !== 'remember' || call.isError || !call.result.startsWith(REMEMBERED_PREFIX)) return undefined;
+  const separator = call.result.indexOf(': ');
+  if (separator === -1) return undefined;
+  const id = call.result.slice(REMEMBERED_PREFIX.length, separator).split(' ')[0] ?? '';
+  return [`**Remembered** ${inlineCode(id)} · ${time(call.finishedAt)}: ${oneLine(call.result.slice(separator + 2))}`];
 }
 
 function proposalLines(proposal: ProposalRecord, time: (iso: string) => string): string[] {
