@@ -1,14 +1,20 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import { runAgentLoop } from '../server/src/agent/run/loop.js';
-import { contextMessage, systemPrompt } from '../server/src/agent/run/prompt.js';
+import { contextMessage, systemPrompt, type AskContext } from '../server/src/agent/run/prompt.js';
+import { projectRules } from '../server/src/agent/run/project-rules.js';
+import { workspaceMap } from '../server/src/agent/run/workspace-map.js';
 import { builtInTools } from '../server/src/agent/tools/index.js';
+import { SecretScrubber } from '../server/src/agent/workspace/secrets.js';
 import { WorkspaceFiles } from '../server/src/agent/workspace/workspace-files.js';
+import { estimateTokens } from '../server/src/providers/token-estimate.js';
 import { createLanguageModel } from '../server/src/providers/registry.js';
+import { writeGeneratedRepo } from '../test/fakes/generated-repo.js';
 import { startFakeModelServer, type FakeModelServer, type FakeTurn, type RecordedRequest } from '../test/fakes/model-server.js';
-import { result, type Result } from './stats.js';
+import { median, result, timeMsAsync, type Result } from './stats.js';
 
 /**
  * What a local model is asked to read. (1) The prompt of a trivial ask with every tool offered,
@@ -53,9 +59,77 @@ export async function promptBenchmarks(): Promise<Result[]> {
       result('same, contextWindow 10,000 (older tool output shortened to fit), lowest', Math.min(...tight), '%', undefined, {
         note: `steps 2-5: ${describe(tight)}; the step that shortens rewrites one earlier message, the others repeat it whole`,
       }),
+      ...(await projectContextBenchmarks()),
     ];
   } finally {
     await fake.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/** A rules file of the usual kind: build and test commands, conventions, things to avoid. */
+const TYPICAL_RULES = [
+  '# Agent instructions',
+  '',
+  '- Build with `npm run build`; run one test file with `npx vitest run test/path.test.ts`.',
+  '- TypeScript strict mode; no `any` in new code. Prefer small pure functions.',
+  '- Errors are one-line messages naming the field or file at fault.',
+  '- Do not edit generated code under src/generated/; regenerate it with `npm run codegen`.',
+  '- Every change needs a test that fails without it.',
+  '- Keep files under 350 lines; split by concern, not by size.',
+  '- Comments say why, not what.',
+  '',
+].join('\n');
+
+/**
+ * Tokens the project context adds to the first user message: rules (a typical root + nested pair,
+ * and the most the caps allow), memory (ten facts, and the cap) and the workspace map of a
+ * generated 2,000-file git repository, through the functions the built-in driver calls.
+ */
+async function projectContextBenchmarks(): Promise<Result[]> {
+  const root = mkdtempSync(join(tmpdir(), 'codebench-bench-map-'));
+  try {
+    writeGeneratedRepo(root);
+    write(root, 'AGENTS.md', TYPICAL_RULES);
+    write(root, 'src/features/auth/AGENTS.md', '- Auth: never log tokens; use the session helpers in src/lib.\n');
+    execFileSync('git', ['init', '-q'], { cwd: root });
+    execFileSync('git', ['add', '-A'], { cwd: root });
+    const workspace = new WorkspaceFiles([root], { get: () => undefined });
+    const signal = new AbortController().signal;
+    const base: AskContext = { instruction: 'Add a logout button.' };
+    const added = (context: Partial<AskContext>) => countTokens(contextMessage({ ...base, ...context })) - countTokens(contextMessage(base));
+
+    const filePath = join(root, 'src/features/auth/ui/auth-ui-0.ts');
+    const scrubber = new SecretScrubber();
+    const rules = await projectRules(workspace, { root, filePath, scrub: (text) => scrubber.scrub(text) });
+    const huge = Array.from({ length: 5_000 }, (_, index) => `- rule ${index}: keep it simple and tested`).join('\n');
+    write(root, 'AGENTS.md', huge);
+    write(root, 'src/features/auth/AGENTS.md', huge);
+    const cappedRules = await projectRules(workspace, { root, filePath, scrub: (text) => text });
+
+    const fact = (index: number) => ({ id: `0f3a${String(index).padStart(4, '0')}`, text: `Decision ${index}: the public API stays backward compatible until 2.0; deprecate first.` });
+    const tenFacts = Array.from({ length: 10 }, (_, index) => fact(index));
+    const manyFacts = Array.from({ length: 500 }, (_, index) => fact(index));
+
+    const timings: number[] = [];
+    let map;
+    for (let run = 0; run < 5; run++) {
+      const [value, ms] = await timeMsAsync(() => workspaceMap(workspace, root, signal));
+      map = value;
+      timings.push(ms);
+    }
+    if (map === undefined) throw new Error('bench: the generated repository produced no workspace map');
+    const mapTokens = added({ workspaceMap: map });
+    return [
+      result('workspace map of a generated 2,000-file git repository, tokens added (o200k_base)', mapTokens, 'tokens', { max: 1500 }, {
+        note: `estimateTokens: ${estimateTokens(contextMessage({ ...base, workspaceMap: map })) - estimateTokens(contextMessage(base))}; ${map.fileCount} files (the generated 2,000 and two rules files); git ls-files + render, median of 5: ${median(timings).toFixed(1)} ms`,
+      }),
+      result('rules: typical root AGENTS.md + nested one, tokens added', added({ rules }), 'tokens', undefined, { note: `${rules.map((rule) => rule.path).join(', ')}` }),
+      result('rules: the most the caps let in (two oversized files)', added({ rules: cappedRules }), 'tokens', undefined, { note: 'caps: 2,000 per file, 4,000 in all (estimateTokens)' }),
+      result('memory: 10 facts, tokens added', added({ memoryFacts: tenFacts }), 'tokens'),
+      result('memory: the most the cap lets in (500 facts stored)', added({ memoryFacts: manyFacts }), 'tokens', undefined, { note: 'cap: 1,000 (estimateTokens)' }),
+    ];
+  } finally {
     rmSync(root, { recursive: true, force: true });
   }
 }

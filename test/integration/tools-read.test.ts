@@ -34,7 +34,7 @@ afterEach(() => rm(tmp, { recursive: true, force: true }));
 describe('tool registry', () => {
   it('exposes the public names and argument names as JSON schema', () => {
     const specs = toolSpecs(tools);
-    expect(specs.map((spec) => spec.name)).toEqual(['read_file', 'list_files', 'grep', 'edit_file', 'write_file', 'run_command']);
+    expect(specs.map((spec) => spec.name)).toEqual(['read_file', 'list_files', 'grep', 'edit_file', 'write_file', 'run_command', 'remember']);
     const properties = Object.fromEntries(
       specs.map((spec) => [spec.name, Object.keys(spec.parameters.properties as object)]),
     );
@@ -45,6 +45,7 @@ describe('tool registry', () => {
       edit_file: ['path', 'old_string', 'new_string'],
       write_file: ['path', 'content'],
       run_command: ['command', 'cwd', 'timeout'],
+      remember: ['fact'],
     });
     const read = specs[0]!.parameters;
     expect(read).toMatchObject({ type: 'object', required: ['path'], additionalProperties: false });

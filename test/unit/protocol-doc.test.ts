@@ -4,6 +4,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { REQUEST_METHODS } from '../../server/src/lsp/server.js';
 import { Commands, Limits, Notifications, Requests } from '../../server/src/protocol/methods.js';
+import { MAX_FACT_CHARS } from '../../server/src/agent/tools/remember.js';
 import { MAX_SEARCH_LIMIT } from '../../server/src/store/messages.js';
 import { DEFAULT_SESSION_LIMIT, MAX_SESSION_LIMIT } from '../../server/src/store/sessions.js';
 
@@ -136,6 +137,8 @@ const check: Exact<SearchParams, Code.SearchParams> = true;`;
     expect(section('codebench/runEvents')).toContain(`at most one notification per ${Limits.runEventsIntervalMs} ms per run`);
     expect(doc).toContain(`\`report\`s at most every ${Limits.progressReportIntervalMs} ms`);
     expect(section('codebench.ask')).toContain(`at most ${Limits.askDiagnostics.max}`);
-    expect([MAX_SEARCH_LIMIT, MAX_SESSION_LIMIT, DEFAULT_SESSION_LIMIT]).toEqual([Limits.search.max, Limits.sessions.max, Limits.sessions.default]);
+    expect(section('codebench/memory/add')).toContain(`text: string /* 1..${Limits.memoryFact.maxChars} characters */`);
+    expect(section('codebench/memory/add')).toContain(`longer than ${Limits.memoryFact.maxChars} characters`);
+    expect([MAX_SEARCH_LIMIT, MAX_SESSION_LIMIT, DEFAULT_SESSION_LIMIT, MAX_FACT_CHARS]).toEqual([Limits.search.max, Limits.sessions.max, Limits.sessions.default, Limits.memoryFact.maxChars]);
   });
 });

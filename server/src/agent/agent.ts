@@ -3,6 +3,7 @@ import type { ProviderConfig } from '../config/schema.js';
 import type { ExternalAgent, LanguageModel } from '../providers/types.js';
 import type { Store } from '../store/store.js';
 import type { Approver } from './commands/approvals.js';
+import { loadEarlierTurns, type EarlierTurn } from './history/follow-up.js';
 import { runBuiltIn } from './run/built-in-driver.js';
 import { commandEnvironment } from './commands/exec.js';
 import { CommandGate, commandLimits } from './commands/gate.js';
@@ -18,6 +19,7 @@ import type { AskRequest, DriverResult, RunContext } from './run/driver.js';
 export type { AskRequest };
 import { SensitiveFiles } from './workspace/secrets.js';
 import { builtInTools } from './tools/index.js';
+import { projectMemory } from './tools/remember.js';
 import type { Tool } from './tools/types.js';
 import type { OpenDocuments } from './workspace/workspace-files.js';
 
@@ -70,9 +72,6 @@ export interface AgentDependencies {
   /** The user's environment, for commands the agent runs (credentials are removed); process.env when absent. */
   env?: NodeJS.ProcessEnv;
 }
-
-/** Earlier turns given to the model when continuing a session; older ones stay in history only. */
-const MAX_HISTORY_MESSAGES = 100;
 
 /** Discarded session ids remembered for follow-ups; a chat rarely fails this often in a row. */
 const MAX_DISCARDED_SESSIONS = 256;
@@ -131,13 +130,14 @@ export class Agent {
     }
     const store = await this.dependencies.store();
     let sessionId = request.sessionId;
-    let history: Array<{ role: string; content: string }> = [];
+    let history: EarlierTurn[] = [];
+    let olderTurns = 0;
     const title = request.instruction.replace(/\s+/g, ' ').trim().slice(0, 80);
     const existing = sessionId ? await store.getSession(sessionId) : undefined;
     const newSession = !sessionId || (!existing && this.discardedSessions.has(sessionId));
     if (sessionId && !newSession) {
       if (!existing) throw new AskError('sessionId', `no session with id "${sessionId}"`);
-      history = await store.recentMessages(sessionId, MAX_HISTORY_MESSAGES);
+      ({ turns: history, olderTurns } = await loadEarlierTurns(store, sessionId));
     } else {
       if (sessionId) this.discardedSessions.delete(sessionId);
       sessionId = (await store.createSession({ workspaceUri: request.workspaceUri, title, provider: providerName, id: sessionId })).id;
@@ -153,6 +153,9 @@ export class Agent {
     });
     await store.addMessage({ sessionId, runId: run.id, role: 'user', content: request.instruction });
 
+    // Read at each ask, not cached: a fact added or removed from the terminal counts in an editor's
+    // running server. Before the run is registered, so a failed read leaves no run behind.
+    const memoryFacts = (await store.listMemoryFacts(request.workspaceUri)).map(({ id, text }) => ({ id, text }));
     const controller = new AbortController();
     const deadline = new RunDeadline(config.maxRunSeconds);
     const handle: RunHandle = {
@@ -163,8 +166,10 @@ export class Agent {
       done: Promise.resolve(undefined as never),
     };
     this.running.set(run.id, handle);
-    const context: RunContext = { runId: run.id, sessionId, request, history, documents: this.dependencies.documents, signal: AbortSignal.any([controller.signal, deadline.signal]) };
+    const context: RunContext = { runId: run.id, sessionId, request, history, olderTurns, documents: this.dependencies.documents, signal: AbortSignal.any([controller.signal, deadline.signal]) };
     context.sensitive = this.sensitiveFiles();
+    context.memoryFacts = memoryFacts;
+    context.memory = projectMemory(store, request.workspaceUri, run.id);
     context.commands = new CommandGate({
       store,
       approver: request.approver,

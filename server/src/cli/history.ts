@@ -238,6 +238,7 @@ function colorMarkdown(markdown: string, colors: Colors): string {
       if (raw.startsWith('## ')) return colors.bold(colors.cyan(line));
       if (raw.startsWith('### ')) return colors.bold(line);
       if (raw.startsWith('**Tool** ')) return raw.endsWith(' — **error**') ? colors.red(line) : colors.yellow(line);
+      if (raw.startsWith('**Remembered** ')) return colors.green(line);
       if (raw === '---' || /^_.*_$/.test(raw) || (header && raw.startsWith('- '))) return colors.dim(line);
       return line;
     })

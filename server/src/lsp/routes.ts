@@ -6,12 +6,13 @@ import { chatRoutes } from './handlers/chat.js';
 import { codeActions } from './handlers/code-actions.js';
 import { healthRoutes } from './handlers/health.js';
 import { historyRoutes } from './handlers/history.js';
+import { memoryRoutes } from './handlers/memory.js';
 import { proposalRoutes } from './handlers/proposals.js';
 import { runRoutes } from './handlers/runs.js';
 import type { Declaration, HandlerContext, Route } from './route.js';
 
 /** Every custom request and command, one handler file per feature. */
-const ROUTES: Route[] = [...runRoutes, ...proposalRoutes, ...historyRoutes, ...chatRoutes, ...approvalRoutes, ...healthRoutes];
+const ROUTES: Route[] = [...runRoutes, ...proposalRoutes, ...historyRoutes, ...chatRoutes, ...approvalRoutes, ...healthRoutes, ...memoryRoutes];
 
 const requests = new Map<string, Route>();
 const commands = new Map<string, Route>();

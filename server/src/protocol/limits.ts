@@ -19,4 +19,6 @@ export const Limits = {
   healthTimeoutMs: { min: 100, max: 30_000, default: 3000 },
   /** Diagnostics an ask may carry. */
   askDiagnostics: { max: 200 },
+  /** `codebench/memory/add` `text`: characters of one fact (after trimming). */
+  memoryFact: { maxChars: 500 },
 } as const;

@@ -8,6 +8,12 @@ import type {
   CancelRunParams,
   DenyCommandParams,
   HealthParams,
+  MemoryAddParams,
+  MemoryAddResult,
+  MemoryListParams,
+  MemoryListResult,
+  MemoryRemoveParams,
+  MemoryRemoveResult,
   MessagesParams,
   OpenChatParams,
   ProposalHunksParams,
@@ -116,6 +122,9 @@ export const Requests = {
   proposals: request<ProposalsParams, ProposalsResult>('codebench/proposals', { params: 'ProposalsParams', result: 'ProposalsResult' }),
   proposal: request<ProposalRef, ProposalHunks>('codebench/proposal', { params: 'ProposalRef', result: 'ProposalHunks' }),
   health: request<HealthParams, HealthInfo>('codebench/health', { params: 'HealthParams', result: 'HealthInfo', optional: true }),
+  memoryList: request<MemoryListParams, MemoryListResult>('codebench/memory/list', { params: 'MemoryListParams', result: 'MemoryListResult', optional: true }),
+  memoryAdd: request<MemoryAddParams, MemoryAddResult>('codebench/memory/add', { params: 'MemoryAddParams', result: 'MemoryAddResult' }),
+  memoryRemove: request<MemoryRemoveParams, MemoryRemoveResult>('codebench/memory/remove', { params: 'MemoryRemoveParams', result: 'MemoryRemoveResult' }),
 } as const;
 
 export const Notifications = {

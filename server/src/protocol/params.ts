@@ -58,6 +58,12 @@ export const searchParamsSchema = z.object({
   query: z.string(),
   limit: z.number().int().min(Limits.search.min).max(Limits.search.max).optional(),
 });
+export const memoryListParamsSchema = z.object({ workspaceUri: z.string().min(1).optional() });
+export const memoryAddParamsSchema = z.object({
+  text: z.string().trim().min(1, 'must not be empty').max(Limits.memoryFact.maxChars, `must be at most ${Limits.memoryFact.maxChars} characters`),
+  workspaceUri: z.string().min(1).optional(),
+});
+export const memoryRemoveParamsSchema = z.object({ id: z.string().trim().min(1, 'must not be empty') });
 
 export type ParseOutcome<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -85,6 +91,9 @@ export const requestSchemas: Schemas<typeof Requests> = {
   proposals: proposalsParamsSchema,
   proposal: proposalRefSchema,
   health: healthParamsSchema,
+  memoryList: memoryListParamsSchema,
+  memoryAdd: memoryAddParamsSchema,
+  memoryRemove: memoryRemoveParamsSchema,
 };
 
 export const commandSchemas: Schemas<typeof Commands> = {

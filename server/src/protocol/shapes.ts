@@ -268,6 +268,43 @@ export interface ProposalsResult {
   proposals: ProposalInfo[];
 }
 
+/** One fact of a workspace's project memory. */
+export interface MemoryFact {
+  id: string;
+  text: string;
+  createdAt: string;
+  /** The run whose `remember` call stored it; absent for a fact a user added. */
+  runId?: string;
+}
+
+export interface MemoryListParams {
+  /** Omitted: the server's first workspace folder. */
+  workspaceUri?: string;
+}
+
+export interface MemoryListResult {
+  facts: MemoryFact[];
+}
+
+export interface MemoryAddParams {
+  text: string;
+  /** Omitted: the server's first workspace folder. */
+  workspaceUri?: string;
+}
+
+export interface MemoryAddResult {
+  fact: MemoryFact;
+}
+
+export interface MemoryRemoveParams {
+  /** A fact id, or a unique prefix of at least 4 characters. */
+  id: string;
+}
+
+export interface MemoryRemoveResult {
+  removed: boolean;
+}
+
 export interface HealthParams {
   timeoutMs?: number;
 }

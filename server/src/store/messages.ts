@@ -97,6 +97,24 @@ export async function recentMessages(db: Kysely<Database>, sessionId: string, li
   return rows.reverse().map(toMessageRecord);
 }
 
+/** Each run's final text (its assistant messages, joined), for a follow-up's summary of earlier turns. */
+export async function answersOfRuns(db: Kysely<Database>, runIds: readonly string[]): Promise<Map<string, string>> {
+  const answers = new Map<string, string>();
+  if (runIds.length === 0) return answers;
+  const rows = await db
+    .selectFrom('messages')
+    .select(['run_id', 'content'])
+    .where('run_id', 'in', runIds)
+    .where('role', '=', 'assistant')
+    .orderBy('id')
+    .execute();
+  for (const row of rows) {
+    const earlier = answers.get(row.run_id!);
+    answers.set(row.run_id!, earlier === undefined ? row.content : `${earlier}\n\n${row.content}`);
+  }
+  return answers;
+}
+
 interface SearchRow {
   id: number;
   session_id: string;

@@ -289,12 +289,41 @@ const modelCapabilities: Migration = {
   },
 };
 
+/**
+ * Project memory: short facts per workspace. Keyed on the workspace URI as text (like
+ * command_rules), and `run_id` (the run whose `remember` stored it) has no foreign key: a fact
+ * outlives the session that made it. A fact can be forgotten (the row deleted), never silently
+ * rewritten: a trigger refuses UPDATE.
+ */
+const memory: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('memory_facts')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('workspace_uri', 'text', (c) => c.notNull())
+      .addColumn('text', 'text', (c) => c.notNull())
+      .addColumn('run_id', 'text')
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('memory_facts_workspace').on('memory_facts').columns(['workspace_uri', 'created_at']).execute();
+    await sql`
+      CREATE TRIGGER memory_facts_no_update BEFORE UPDATE ON memory_facts BEGIN
+        SELECT RAISE(ABORT, 'memory facts are never rewritten: remove one and add another');
+      END`.execute(db);
+  },
+  async down(db: Kysely<any>) {
+    await sql`DROP TRIGGER IF EXISTS memory_facts_no_update`.execute(db);
+    await db.schema.dropTable('memory_facts').ifExists().execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_external_session': externalSession,
   '0003_commands': commands,
   '0004_proposal_unconfirmed': proposalUnconfirmed,
   '0005_model_capabilities': modelCapabilities,
+  '0006_memory': memory,
 };
 
 export const migrationProvider: MigrationProvider = {

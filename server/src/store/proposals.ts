@@ -80,6 +80,27 @@ export async function listProposals(
   return rows.map(toProposalRecord);
 }
 
+/** The fate of each run's proposal, for a follow-up's summary of earlier turns; oldest first. */
+export async function proposalFatesOfRuns(
+  db: Kysely<Database>,
+  runIds: readonly string[],
+): Promise<Map<string, Array<Pick<ProposalRecord, 'status' | 'files' | 'detail'>>>> {
+  const fates = new Map<string, Array<Pick<ProposalRecord, 'status' | 'files' | 'detail'>>>();
+  if (runIds.length === 0) return fates;
+  const rows = await db
+    .selectFrom('proposals')
+    .select(['run_id', 'status', 'files', 'detail'])
+    .where('run_id', 'in', runIds)
+    .orderBy('created_at')
+    .orderBy(sql`rowid`)
+    .execute();
+  for (const row of rows) {
+    const fate = { status: row.status, files: JSON.parse(row.files) as ProposalFile[], ...(row.detail === null ? {} : { detail: row.detail }) };
+    fates.set(row.run_id, [...(fates.get(row.run_id) ?? []), fate]);
+  }
+  return fates;
+}
+
 function toProposalRecord(row: ProposalRow): ProposalRecord {
   return {
     id: row.id,

@@ -65,6 +65,35 @@ export interface ToolCallRecord {
 
 export type NewToolCall = Omit<ToolCallRecord, 'id'>;
 
+/**
+ * A tool call as a follow-up's summary of its turn needs it: the arguments, and only the start and
+ * end of the result (a read_file result can be a whole file).
+ */
+export interface ToolCallBrief {
+  name: string;
+  /** Parsed back from the stored JSON. */
+  args: unknown;
+  isError: boolean;
+  /** The result's first characters (all of it when short). */
+  resultHead: string;
+  /** The result's last characters when the head does not hold all of it; '' otherwise. */
+  resultTail: string;
+  /** Characters and lines of the whole result. */
+  resultLength: number;
+  resultLines: number;
+}
+
+/** One earlier run of a session, with what a follow-up ask remembers of it. */
+export interface EarlierRun {
+  run: RunRecord;
+  /** The model's final text; '' when it answered nothing. */
+  answer: string;
+  /** Oldest first. */
+  toolCalls: ToolCallBrief[];
+  /** The run's proposal (at most one) and its fate. */
+  proposals: Array<Pick<ProposalRecord, 'status' | 'files' | 'detail'>>;
+}
+
 export interface RunEnding {
   status: 'completed' | 'failed' | 'cancelled';
   /** The provider and model that answered, when a fallback took over from the configured one. */

@@ -129,6 +129,24 @@ export async function listRuns(db: Kysely<Database>, sessionId: string): Promise
   return rows.map(toRunRecord);
 }
 
+/** The newest `limit` runs of a session, oldest first, and how many it has in all. */
+export async function recentRuns(db: Kysely<Database>, sessionId: string, limit: number): Promise<{ runs: RunRecord[]; total: number }> {
+  const rows = await db
+    .selectFrom('runs')
+    .selectAll()
+    .where('session_id', '=', sessionId)
+    .orderBy('started_at', 'desc')
+    .orderBy(sql`rowid`, 'desc')
+    .limit(limit)
+    .execute();
+  let total = rows.length;
+  if (rows.length === limit) {
+    const counted = await db.selectFrom('runs').select((eb) => eb.fn.countAll<number>().as('count')).where('session_id', '=', sessionId).executeTakeFirstOrThrow();
+    total = Number(counted.count);
+  }
+  return { runs: rows.reverse().map(toRunRecord), total };
+}
+
 function toRunRecord(row: RunRow): RunRecord {
   return {
     id: row.id,

@@ -121,6 +121,16 @@ export interface ModelCapabilitiesTable {
   noted_at: string;
 }
 
+/** Project memory: one row per fact; rows are inserted and deleted, never updated (a trigger refuses). */
+export interface MemoryFactsTable {
+  id: string;
+  workspace_uri: string;
+  text: string;
+  /** The run whose `remember` call stored it; null for a fact the user added. */
+  run_id: string | null;
+  created_at: string;
+}
+
 export interface Database {
   workspaces: WorkspacesTable;
   sessions: SessionsTable;
@@ -131,6 +141,7 @@ export interface Database {
   command_rules: CommandRulesTable;
   audit_log: AuditLogTable;
   model_capabilities: ModelCapabilitiesTable;
+  memory_facts: MemoryFactsTable;
 }
 
 export type WorkspaceRow = Selectable<WorkspacesTable>;

@@ -3,10 +3,13 @@ import type { Kysely } from 'kysely';
 import * as commands from './commands.js';
 import type { AuditEntry, AuditRecord, CommandRuleRecord } from './commands.js';
 import { openDatabase } from './database.js';
+import * as memory from './memory.js';
+import type { MemoryFactRecord } from './memory.js';
 import * as messages from './messages.js';
 import * as modelCapabilities from './model-capabilities.js';
 import * as proposals from './proposals.js';
 import type {
+  EarlierRun,
   MessageRecord,
   MessageRole,
   NewToolCall,
@@ -21,12 +24,15 @@ import type {
 } from './records.js';
 import * as runs from './runs.js';
 import type { Database } from './schema.js';
+import { findIdsByPrefix, lookupByPrefix, type PrefixLookup } from './id-prefix.js';
 import * as sessions from './sessions.js';
 import * as toolCalls from './tool-calls.js';
 import * as workspaces from './workspaces.js';
 
 export type * from './records.js';
 export type { AuditEntry, AuditKind, AuditRecord, CommandRuleRecord } from './commands.js';
+export type { MemoryFactRecord } from './memory.js';
+export type { PrefixLookup } from './id-prefix.js';
 export { SNIPPET_CLOSE, SNIPPET_ELLIPSIS, SNIPPET_OPEN } from './records.js';
 
 /**
@@ -150,6 +156,25 @@ export class Store {
     return runs.listRuns(this.db, sessionId);
   }
 
+  /**
+   * What a follow-up ask remembers of a session: its newest `limit` runs, oldest first, each with
+   * its final text, tool calls (results cut to their ends) and proposal fate, and how many older
+   * runs were left out.
+   */
+  async earlierRuns(sessionId: string, limit: number): Promise<{ runs: EarlierRun[]; olderRuns: number }> {
+    const recent = await runs.recentRuns(this.db, sessionId, limit);
+    const ids = recent.runs.map((run) => run.id);
+    const [answers, calls, fates] = await Promise.all([
+      messages.answersOfRuns(this.db, ids),
+      toolCalls.toolCallBriefs(this.db, ids),
+      proposals.proposalFatesOfRuns(this.db, ids),
+    ]);
+    return {
+      runs: recent.runs.map((run) => ({ run, answer: answers.get(run.id) ?? '', toolCalls: calls.get(run.id) ?? [], proposals: fates.get(run.id) ?? [] })),
+      olderRuns: recent.total - recent.runs.length,
+    };
+  }
+
   recordToolCall(input: NewToolCall): Promise<void> {
     return toolCalls.recordToolCall(this.db, input);
   }
@@ -218,5 +243,33 @@ export class Store {
 
   setToolMode(provider: string, model: string, tools: 'native' | 'text'): Promise<void> {
     return modelCapabilities.setToolMode(this.db, provider, model, tools);
+  }
+
+  /** Stores the text as given; agent/tools/remember.ts checks and scrubs it first. */
+  addMemoryFact(input: { workspaceUri: string; text: string; runId?: string }): Promise<MemoryFactRecord> {
+    return memory.addMemoryFact(this.db, input);
+  }
+
+  /** The workspace's project memory, oldest first. */
+  listMemoryFacts(workspaceUri: string): Promise<MemoryFactRecord[]> {
+    return memory.listMemoryFacts(this.db, workspaceUri);
+  }
+
+  /** A fact of any workspace by full id or unique prefix (ids are global, as `memory rm` types them). */
+  findMemoryFact(reference: string): Promise<PrefixLookup<MemoryFactRecord>> {
+    return lookupByPrefix(reference, {
+      get: (id) => memory.getMemoryFact(this.db, id),
+      idsByPrefix: (prefix, limit) => findIdsByPrefix(this.db, 'memory_facts', prefix, limit),
+    });
+  }
+
+  /**
+   * Forgets the fact a full id or unique prefix names: the removed fact, or why none was (not
+   * found, too short, ambiguous). There is no way to change a fact: forget it and add another.
+   */
+  async removeMemoryFact(reference: string): Promise<PrefixLookup<MemoryFactRecord>> {
+    const found = await this.findMemoryFact(reference);
+    if (found.kind !== 'found') return found;
+    return (await memory.removeMemoryFact(this.db, found.item.id)) ? found : { kind: 'not-found' };
   }
 }

@@ -1,6 +1,6 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { rethrowForeignKey } from './database.js';
-import type { NewToolCall, ToolCallRecord } from './records.js';
+import type { NewToolCall, ToolCallBrief, ToolCallRecord } from './records.js';
 import type { Database, ToolCallRow } from './schema.js';
 
 export async function recordToolCall(
@@ -37,6 +37,49 @@ export async function listToolCalls(
     .orderBy('id', 'asc')
     .execute();
   return rows.map(toToolCallRecord);
+}
+
+/** How much of each result a brief carries: enough for a command's status line and its last lines. */
+const RESULT_HEAD_CHARS = 1500;
+const RESULT_TAIL_CHARS = 500;
+
+/**
+ * The tool calls of these runs, each run's oldest first, with only the ends of their results cut
+ * in SQL, so a session of long file reads costs a follow-up little to load.
+ */
+export async function toolCallBriefs(db: Kysely<Database>, runIds: readonly string[]): Promise<Map<string, ToolCallBrief[]>> {
+  const byRun = new Map<string, ToolCallBrief[]>();
+  if (runIds.length === 0) return byRun;
+  const rows = await db
+    .selectFrom('tool_calls')
+    .select([
+      'run_id',
+      'name',
+      'arguments',
+      'is_error',
+      sql<string>`substr(result, 1, ${RESULT_HEAD_CHARS})`.as('result_head'),
+      sql<string>`CASE WHEN length(result) > ${RESULT_HEAD_CHARS} THEN substr(result, -${RESULT_TAIL_CHARS}) ELSE '' END`.as('result_tail'),
+      sql<number>`length(result)`.as('result_length'),
+      sql<number>`CASE WHEN result = '' THEN 0 ELSE length(result) - length(replace(result, char(10), '')) + 1 END`.as('result_lines'),
+    ])
+    .where('run_id', 'in', runIds)
+    .orderBy('run_id')
+    .orderBy('id')
+    .execute();
+  for (const row of rows) {
+    const briefs = byRun.get(row.run_id) ?? [];
+    briefs.push({
+      name: row.name,
+      args: JSON.parse(row.arguments) as unknown,
+      isError: row.is_error === 1,
+      resultHead: row.result_head,
+      resultTail: row.result_tail,
+      resultLength: row.result_length,
+      resultLines: row.result_lines,
+    });
+    byRun.set(row.run_id, briefs);
+  }
+  return byRun;
 }
 
 function toToolCallRecord(row: ToolCallRow): ToolCallRecord {

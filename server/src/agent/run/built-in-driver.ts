@@ -2,8 +2,12 @@ import { NO_TOOL_SUPPORT_REASON } from '../../providers/classify.js';
 import type { LanguageModel } from '../../providers/types.js';
 import type { RunEvent } from '../events.js';
 import { runAgentLoop, type LoopOutcome, type ToolCallRecord } from './loop.js';
-import { contextMessage, historyMessages, systemPrompt, textModeSystemPrompt, type AskContext } from './prompt.js';
+import { contextMessage, systemPrompt, textModeSystemPrompt, type AskContext } from './prompt.js';
 import type { DriverResult, RunContext } from './driver.js';
+import { withEarlierTurns } from '../history/follow-up.js';
+import { promptBudgetOf } from './prompt-budget.js';
+import { projectRules } from './project-rules.js';
+import { workspaceMap } from './workspace-map.js';
 import type { Tool } from '../tools/types.js';
 import { SecretScrubber } from '../workspace/secrets.js';
 import { WorkspaceFiles } from '../workspace/workspace-files.js';
@@ -32,8 +36,10 @@ export async function runBuiltIn(
   const workspace = new WorkspaceFiles(context.request.roots, context.documents, undefined, context.sensitive);
   const scrubber = new SecretScrubber();
   const ask: AskContext = { instruction: context.request.instruction, selection: context.request.selection, diagnostics: context.request.diagnostics };
+  let askedFile: { absolutePath: string; root: string } | undefined;
   if (context.request.filePath) {
     const resolved = workspace.resolve(context.request.filePath);
+    if (resolved.ok) askedFile = resolved;
     const text = resolved.ok ? await workspace.readText(resolved.absolutePath) : undefined;
     if (resolved.ok && text !== undefined) ask.file = { relativePath: resolved.relativePath, text };
     // Asked from inside .env: name the file, never its text (nor a selection of it).
@@ -42,14 +48,21 @@ export async function runBuiltIn(
       ask.instruction += `\n\n(${workspace.protectedReason(resolved.absolutePath)})`;
     }
   }
+  // Rules and memory in every ask; the map in a session's first request only, as a follow-up's
+  // model has seen it (or listed files) already. All of it is in the first user message of the
+  // run, which never changes, so later requests of the run keep it as a stable prefix.
+  ask.rules = await projectRules(workspace, { root: askedFile?.root ?? workspace.roots[0]!, filePath: askedFile?.absolutePath, scrub: (text) => scrubber.scrub(text) });
+  ask.memoryFacts = context.memoryFacts;
+  if (context.history.length === 0) ask.workspaceMap = await workspaceMap(workspace, workspace.roots[0]!, context.signal).catch(() => undefined);
+  // The earlier turns are fitted once per run, beside this run's own first request.
+  const historyBudget = await promptBudgetOf(model);
   const run = (toolMode: 'native' | 'auto' | 'text'): Promise<LoopOutcome> =>
-    runAgentLoop({
+    runAgentLoop(withEarlierTurns({ turns: context.history, olderTurns: context.olderTurns ?? 0 }, historyBudget, {
       model,
       tools,
       workspace,
       system: toolMode === 'text' ? textModeSystemPrompt(workspace.roots) : systemPrompt(workspace.roots),
       messages: [
-        ...historyMessages(context.history),
         { role: 'user', content: scrubber.scrub(contextMessage(ask, toolMode === 'text' ? 'text' : 'tools')) },
       ],
       maxSteps,
@@ -57,9 +70,10 @@ export async function runBuiltIn(
       onEvent,
       onToolCall,
       commands: context.commands,
+      memory: context.memory,
       scrub: (text) => scrubber.scrub(text),
       toolMode,
-    });
+    }));
   const noToolsNotice = `model ${model.model} has no tool support; using edit blocks`;
   const startMode = await firstToolMode(ladder, model);
   if (ladder.mode === 'auto' && startMode === 'text') onEvent({ type: 'notice', message: noToolsNotice });

@@ -3,6 +3,7 @@ import type { RunEvent } from '../events.js';
 import type { ToolCallRecord } from './loop.js';
 import { contextMessage, type AskContext } from './prompt.js';
 import type { DriverResult, RunContext } from './driver.js';
+import { earlierTurnsText } from '../history/follow-up.js';
 import { SecretScrubber } from '../workspace/secrets.js';
 import { ShadowWorkspace } from '../workspace/shadow-workspace.js';
 import { WorkspaceFiles } from '../workspace/workspace-files.js';
@@ -35,7 +36,7 @@ export async function runExternal(
   let prompt = contextMessage({ ...ask, file: undefined });
   if (ask.file) prompt += `\n\nThe request is about ${ask.file.relativePath}.`;
   if (!resumeSessionId && context.history.length > 0) {
-    const earlier = context.history.map((message) => `${message.role}: ${message.content}`).join('\n\n');
+    const earlier = earlierTurnsText({ turns: context.history, olderTurns: context.olderTurns ?? 0 });
     prompt = `Earlier in this conversation:\n\n${earlier}\n\n---\n\n${prompt}`;
   }
 

@@ -2,6 +2,8 @@ import type { Usage } from '../../providers/types.js';
 import type { Approver } from '../commands/approvals.js';
 import type { AskContext } from './prompt.js';
 import type { CommandGate } from '../commands/gate.js';
+import type { EarlierTurn } from '../history/follow-up.js';
+import type { ProjectMemory } from '../tools/types.js';
 import type { StagedChange } from '../workspace/overlay.js';
 import type { SensitiveFiles } from '../workspace/secrets.js';
 import type { OpenDocuments } from '../workspace/workspace-files.js';
@@ -26,16 +28,21 @@ export interface RunContext {
   runId: string;
   sessionId: string;
   request: AskRequest;
-  history: Array<{ role: string; content: string }>;
+  /** The session's earlier turns (the newest MAX_HISTORY_TURNS), oldest first; empty for its first ask. */
+  history: EarlierTurn[];
+  /** Turns older than `history`, not loaded: the model is told they are left out. */
+  olderTurns?: number;
   documents: OpenDocuments;
   signal: AbortSignal;
   /** Policy, approval and audit for run_command (built-in driver only). */
   commands?: CommandGate;
   /**
    * The workspace's project memory (facts the user or the `remember` tool stored), oldest first,
-   * read from the store at each ask; rendered into the first request of a session.
+   * read from the store at each ask and rendered into every ask's context message.
    */
   memoryFacts?: Array<{ id: string; text: string }>;
+  /** Where the `remember` tool stores facts (built-in driver only); without it the tool refuses. */
+  memory?: ProjectMemory;
   /** Files the agent never reads or copies (config `sensitiveFiles` + built-ins); built-ins when absent. */
   sensitive?: SensitiveFiles;
 }

@@ -5,7 +5,7 @@ import type { CommandGate } from '../commands/gate.js';
 import type { RunEvent } from '../events.js';
 import { PLACEHOLDER_REFUSAL, placeholderIn } from '../workspace/secrets.js';
 import { runTool } from '../tools/index.js';
-import type { Tool, ToolResult } from '../tools/types.js';
+import type { ProjectMemory, Tool, ToolResult } from '../tools/types.js';
 import type { WorkspaceFiles } from '../workspace/workspace-files.js';
 import { stageEditBlocks } from './edit-block-staging.js';
 import { extractTextToolCalls } from './text-tool-calls.js';
@@ -26,6 +26,8 @@ export interface LoopOptions {
   onToolCall: (record: ToolCallRecord) => void;
   /** Handed to run_command; without it the tool refuses. */
   commands?: CommandGate;
+  /** Handed to remember; without it the tool refuses. */
+  memory?: ProjectMemory;
   /** Redacts secret-looking strings from every tool result before the model (and history) sees it. */
   scrub?: (text: string) => string;
   now?: () => Date;
@@ -167,13 +169,16 @@ async function runCall(options: LoopOptions, call: ToolCall, now: () => Date): P
         workspace: options.workspace,
         signal: options.signal,
         commands: options.commands,
+        memory: options.memory,
       });
   if (options.scrub) result.output = options.scrub(result.output);
   options.onEvent({ type: 'tool-finished', callId: call.id, name: call.name, activity: result.activity, isError: result.isError });
   options.onToolCall({
     callId: call.id,
     name: call.name,
-    args: call.args,
+    // What the model wrote may hold a secret (a token pasted into `remember`, a command): the
+    // record in history gets the scrubbed form, like the result.
+    args: options.scrub ? scrubbedArgs(call.args, options.scrub) : call.args,
     result: result.output,
     isError: result.isError,
     startedAt,
@@ -182,7 +187,19 @@ async function runCall(options: LoopOptions, call: ToolCall, now: () => Date): P
   return result;
 }
 
+function scrubbedArgs(args: Record<string, unknown>, scrub: (text: string) => string): Record<string, unknown> {
+  const text = JSON.stringify(args);
+  const clean = scrub(text);
+  if (clean === text) return args;
+  try {
+    return JSON.parse(clean) as Record<string, unknown>;
+  } catch {
+    return { redacted: clean };
+  }
+}
+
 const VERBS: Record<string, string> = {
+  remember: 'remembering',
   read_file: 'reading',
   list_files: 'listing',
   grep: 'searching',

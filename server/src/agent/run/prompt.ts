@@ -1,4 +1,6 @@
-import type { ChatMessage } from '../../providers/types.js';
+import { estimateTokens } from '../../providers/token-estimate.js';
+import type { RuleFile } from './project-rules.js';
+import type { WorkspaceMap } from './workspace-map.js';
 
 /** What the user pointed at when asking; lines are 0-based. */
 export interface AskContext {
@@ -6,9 +8,17 @@ export interface AskContext {
   file?: { relativePath: string; text: string; languageHint?: string };
   selection?: { startLine: number; endLine: number; text: string };
   diagnostics?: Array<{ line?: number; message: string; severity?: string; source?: string }>;
+  /** The project's rules files (run/project-rules.ts), root first, already scrubbed and cut to size. */
+  rules?: RuleFile[];
+  /** The workspace's project memory, oldest first. */
+  memoryFacts?: Array<{ id: string; text: string }>;
+  /** Given in the first request of a session only (run/workspace-map.ts). */
+  workspaceMap?: WorkspaceMap;
 }
 
 const MAX_INLINE_FILE_LINES = 400;
+/** Memory is meant for short facts; a workspace that gathered many more shows the oldest that fit. */
+export const MEMORY_BUDGET_TOKENS = 1_000;
 
 export function systemPrompt(roots: readonly string[]): string {
   return [
@@ -59,7 +69,9 @@ function numbered(text: string, firstLine: number): string {
 
 /** The first user message of a turn: the instruction plus the editor context it was asked in. */
 export function contextMessage(context: AskContext, mode: 'tools' | 'text' = 'tools'): string {
-  const parts = [`Request: ${context.instruction}`];
+  // What holds for the whole project comes first: it is the same from ask to ask, so a server's
+  // prompt cache can keep it, and the request then reads as the last word.
+  const parts = [...projectSections(context, mode), `Request: ${context.instruction}`];
   if (context.file) {
     parts.push(`Current file: ${context.file.relativePath}`);
   }
@@ -91,21 +103,37 @@ export function contextMessage(context: AskContext, mode: 'tools' | 'text' = 'to
   return parts.join('\n\n');
 }
 
+function projectSections(context: AskContext, mode: 'tools' | 'text'): string[] {
+  const sections: string[] = [];
+  if (context.rules && context.rules.length > 0) {
+    const files = context.rules.map((rule) => [rule.text === '' ? undefined : `${rule.path}:\n${fenced(rule.text)}`, rule.note && `Note: ${rule.note}`].filter(Boolean).join('\n'));
+    sections.push(`Project rules (the project's instructions for coding agents, root first; follow them):\n\n${files.join('\n\n')}`);
+  }
+  if (context.memoryFacts && context.memoryFacts.length > 0) {
+    const lines: string[] = [];
+    let tokens = 0;
+    for (const fact of context.memoryFacts) {
+      const line = `- [${fact.id}] ${fact.text.replace(/\s+/g, ' ').trim()}`;
+      tokens += estimateTokens(line);
+      if (tokens > MEMORY_BUDGET_TOKENS) break;
+      lines.push(line);
+    }
+    const left = context.memoryFacts.length - lines.length;
+    if (left > 0) lines.push(`(${left} newer ${left === 1 ? 'fact' : 'facts'} not shown: the memory section is limited to ${MEMORY_BUDGET_TOKENS.toLocaleString('en-US')} tokens)`);
+    sections.push(`Project memory (facts kept for this workspace, each with its id):\n${lines.join('\n')}`);
+  }
+  const map = context.workspaceMap;
+  if (map) {
+    const count = `${map.fileCount.toLocaleString('en-US')}${map.partial ? '+' : ''} files`;
+    const look = mode === 'tools' ? '; list_files shows what is inside them' : '';
+    sections.push(`Workspace map (${count}; a directory shown as "name/ (N files: …)" is summarised${look}):\n${fenced(map.text)}`);
+  }
+  return sections;
+}
+
 /** A fence longer than any run of backticks in the text, so the text cannot close it early. */
 function fenced(text: string): string {
   const longest = Math.max(2, ...(text.match(/`+/g) ?? []).map((run) => run.length));
   const fence = '`'.repeat(longest + 1);
   return `${fence}\n${text.replace(/\n$/, '')}\n${fence}`;
-}
-
-/** Prior turns of a continued session, as plain user/assistant text. */
-export function historyMessages(messages: Array<{ role: string; content: string }>): ChatMessage[] {
-  const history: ChatMessage[] = [];
-  for (const message of messages) {
-    if (message.role === 'user') history.push({ role: 'user', content: message.content });
-    else if (message.role === 'assistant' && message.content.trim() !== '') {
-      history.push({ role: 'assistant', content: message.content });
-    }
-  }
-  return history;
 }

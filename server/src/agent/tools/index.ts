@@ -3,18 +3,19 @@ import { editFileTool } from './edit-file.js';
 import { createGrepTool } from './grep.js';
 import { listFilesTool } from './list-files.js';
 import { readFileTool } from './read-file.js';
+import { rememberTool } from './remember.js';
 import { runCommandTool } from './run-command.js';
 import type { Tool, ToolContext, ToolResult } from './types.js';
 import { writeFileTool } from './write-file.js';
 
-export type { Tool, ToolContext, ToolResult } from './types.js';
+export type { ProjectMemory, RememberOutcome, Tool, ToolContext, ToolResult } from './types.js';
 
 /**
  * The workspace tools every run gets. Their names and argument names are a public contract. Each
  * call makes its own grep, whose regex worker belongs to the caller (one per Agent).
  */
 export function builtInTools(): Tool[] {
-  return [readFileTool, listFilesTool, createGrepTool(), editFileTool, writeFileTool, runCommandTool];
+  return [readFileTool, listFilesTool, createGrepTool(), editFileTool, writeFileTool, runCommandTool, rememberTool];
 }
 
 export function toolSpecs(tools: Tool[]): ToolSpec[] {
