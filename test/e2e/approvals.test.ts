@@ -33,6 +33,11 @@ function auditKinds(workspace: Workspace): string[] {
   }
 }
 
+/** Command approval prompts only: a command that made a file now also brings an Apply prompt for its proposal. */
+function approvalPrompts(client: TestClient): TestClient['prompts'] {
+  return client.prompts.filter((prompt) => prompt.actions.includes('Deny'));
+}
+
 async function ask(client: TestClient, uri: string, instruction: string): Promise<void> {
   const before = client.progress.length;
   await client.command(Commands.ask.command, { uri, instruction });
@@ -76,22 +81,23 @@ describe('command approvals in a Neovim-like client (showMessageRequest)', () =>
     answer = 'Allow once';
     fake.enqueue({ toolCalls: [{ name: 'run_command', args: { command: 'touch pwned' } }] }, { text: 'done' });
     await ask(client, workspace.uri('src/a.ts'), 'make a file');
-    expect(existsSync(file())).toBe(true);
+    // It ran in the run's private copy: the file it made is proposed, not written.
     expect(JSON.stringify(fake.requests.at(-1)?.body)).toContain('exited with code 0');
+    expect(JSON.stringify(fake.requests.at(-1)?.body)).toContain('The command changed 1 file: pwned');
+    expect(existsSync(file())).toBe(false);
   });
 
   it('Always allow: stores a rule, and the next run does not ask', async () => {
     answer = 'Always allow `touch pwned`';
     fake.enqueue({ toolCalls: [{ name: 'run_command', args: { command: 'touch pwned' } }] }, { text: 'done' });
     await ask(client, workspace.uri('src/a.ts'), 'make a file');
-    expect(existsSync(file())).toBe(true);
-    rmSync(file());
-    const prompts = client.prompts.length;
+    expect(JSON.stringify(fake.requests.at(-1)?.body)).toContain('The command changed 1 file: pwned');
+    const prompts = approvalPrompts(client).length;
     answer = 'Deny';
     fake.enqueue({ toolCalls: [{ name: 'run_command', args: { command: 'touch pwned' } }] }, { text: 'done' });
     await ask(client, workspace.uri('src/a.ts'), 'make it again');
-    expect(client.prompts.length).toBe(prompts);
-    expect(existsSync(file())).toBe(true);
+    expect(approvalPrompts(client).length).toBe(prompts);
+    expect(JSON.stringify(fake.requests.at(-1)?.body)).toContain('The command changed 1 file: pwned');
     expect(auditKinds(workspace).slice(-2)).toEqual(['command-approved:rule touch pwned', 'command-run touch pwned']);
   });
 
@@ -103,22 +109,22 @@ describe('command approvals in a Neovim-like client (showMessageRequest)', () =>
       { toolCalls: [{ name: 'run_command', args: { command } }] },
       { text: 'done' },
     );
-    const prompts = client.prompts.length;
+    const prompts = approvalPrompts(client).length;
     await ask(client, workspace.uri('src/a.ts'), 'summarise the notes');
     // The user was asked (the file's "already approved" counts for nothing) and said no.
-    expect(client.prompts.length).toBe(prompts + 1);
-    expect(client.prompts.at(-1)!.message).toContain(command);
+    expect(approvalPrompts(client).length).toBe(prompts + 1);
+    expect(approvalPrompts(client).at(-1)!.message).toContain(command);
     expect(existsSync(join(workspace.root, 'injected'))).toBe(false);
     expect(auditKinds(workspace).slice(-2)).toEqual([`command-asked ${command}`, `command-denied:user ${command}`]);
   });
 
   it('refuses a working directory outside the workspace without asking', async () => {
-    const prompts = client.prompts.length;
+    const prompts = approvalPrompts(client).length;
     for (const cwd of ['..', '/tmp', '~', '$HOME', '.git']) {
       fake.enqueue({ toolCalls: [{ name: 'run_command', args: { command: 'touch pwned', cwd } }] }, { text: 'done' });
       await ask(client, workspace.uri('src/a.ts'), `run in ${cwd}`);
     }
-    expect(client.prompts.length).toBe(prompts);
+    expect(approvalPrompts(client).length).toBe(prompts);
     expect(existsSync(join(workspace.root, '..', 'pwned'))).toBe(false);
     expect(existsSync(file())).toBe(false);
   });
@@ -212,7 +218,10 @@ describe('command approvals in a Helix-like client (code actions)', () => {
     expect(await client.command(approve.command.command, { ...approve.command.arguments[0], decision: 'allow-always' })).toEqual({ answered: true });
     const begin = client.progress.slice(before).find((record) => record.value.kind === 'begin')!;
     await client.waitFor(() => client.progressEnd(begin.token), 20_000, 'run end');
-    for (const name of names) expect(existsSync(join(workspace.root, name)), name).toBe(true);
+    // Ran once, in the run's private copy: the files it made are proposed.
+    const result = JSON.stringify(fake.requests.at(-1)?.body);
+    expect(result).toContain('The command changed 6 files:');
+    for (const name of names) expect(result, name).toContain(name);
     expect(storedRules(workspace)).toEqual([]);
   });
 
@@ -225,7 +234,7 @@ describe('command approvals in a Helix-like client (code actions)', () => {
     expect(await runAction(actions.find((action) => action.title.startsWith('Approve')))).toEqual({ answered: true });
     const begin = client.progress.slice(before).find((record) => record.value.kind === 'begin')!;
     await client.waitFor(() => client.progressEnd(begin.token), 20_000, 'run end');
-    expect(existsSync(join(workspace.root, 'approved'))).toBe(true);
+    expect(JSON.stringify(fake.requests.at(-1)?.body)).toContain('The command changed 1 file: approved');
   });
 });
 

@@ -37,6 +37,16 @@ describe('config errors name what to fix', () => {
     expect(errorOf(() => resolveConfig([{ source: file, config: { defaultProvider: 'nope' } }])).keys).toEqual(['defaultProvider']);
   });
 
+  it('commands.sharedDirectories takes directory names, and says so naming the entry', () => {
+    const file = join(directory, 'config.json');
+    writeFileSync(file, JSON.stringify({ commands: { sharedDirectories: ['build', '../home'] } }));
+    const error = errorOf(() => readConfigFile(file));
+    expect(error.keys).toEqual(['commands.sharedDirectories.1']);
+    expect(error.message).toContain('must be a directory name');
+    writeFileSync(file, JSON.stringify({ commands: { sharedDirectories: ['build', '.tox'] } }));
+    expect(readConfigFile(file).commands?.sharedDirectories).toEqual(['build', '.tox']);
+  });
+
   it('a missing file is the defaults, unless CODEBENCH_CONFIG named it', () => {
     const missing = join(directory, 'nowhere.json');
     expect(readConfigFile(missing)).toEqual({});

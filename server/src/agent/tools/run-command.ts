@@ -6,6 +6,8 @@ import { parseCommand } from '../commands/parse.js';
 import type { PolicyContext } from '../commands/policy.js';
 import type { WorkspaceFiles } from '../workspace/workspace-files.js';
 import { defineTool, failure, gitDirectoryRefusal, type Outcome } from './define.js';
+import { plural } from './text.js';
+import type { CommandChanges } from './types.js';
 
 const schema = z.strictObject({
   command: z.string().min(1).max(8000).describe('The shell command line, e.g. "npm test" or "npx tsc --noEmit".'),
@@ -18,18 +20,25 @@ export const runCommandTool = defineTool({
   description: [
     'Run a command in the workspace (tests, builds, linters, type checks) and get its exit code and output.',
     'The user approves each command unless their policy already allows it; a denied or unanswered command does not run, so do not retry it: say what you wanted to run and why.',
-    'Commands see the files on disk, not the edits you staged in this run.',
+    'Commands run in a private copy of the workspace that already holds the edits you staged in this run, so you can test your change before proposing it; the user\'s files stay untouched until they accept.',
+    'Files a command changes there (a formatter, a code generator, snapshot updates) become staged edits like yours; ignored outputs (build artefacts, caches) are dropped, and deletions are not proposed.',
+    'Dependency directories such as node_modules, .venv and target are the user\'s own, shared into the copy.',
     'Long output is shortened to its beginning and end. Keep commands non-interactive (no prompts, no watchers).',
   ].join(' '),
   schema,
   activity: (args) => `running ${args.command.length > 60 ? `${args.command.slice(0, 57)}…` : args.command}`,
-  async run(args, { workspace, signal, commands }) {
-    const cwd = resolveDirectory(workspace, args.cwd ?? '.');
-    if (typeof cwd !== 'string') return failure(cwd.error);
+  async run(args, { workspace, signal, commands, commandWorkspace }) {
+    const directory = resolveDirectory(workspace, args.cwd ?? '.');
+    if ('error' in directory) return failure(directory.error);
+    const cwd = directory.absolutePath;
     if (commands === undefined) {
       return failure('Commands cannot run in this session (there is no way to ask the user for approval). Tell the user which command to run instead.');
     }
 
+    // Made while the policy is checked and the user is asked: the first command of a run does not
+    // wait for the copy on top of the approval. A denied command leaves it for the next one.
+    const copy = commandWorkspace?.prepare(signal, directory.root);
+    copy?.catch(() => undefined);
     const parsed = await parseCommand(args.command);
     const policy: PolicyContext = { cwd, checkRedirectTarget: (target, from) => redirectRefusal(workspace, target, from) };
     const authorization = await commands.authorize(parsed, policy, signal);
@@ -42,17 +51,56 @@ export const runCommandTool = defineTool({
     // Without a shell when the parse is the whole truth (argv = what the model wrote); with one,
     // the exact approved text goes to /bin/sh, never a re-quoted version of it.
     const run = parsed.ok && !parsed.needsShell ? { argv: parsed.commands[0]!.argv } : { script: args.command };
-    const result = await runProcess({ run, cwd, env: commands.env, timeoutMs, outputLimit: limits.outputLimitBytes, signal });
-    await commands.recordRun(args.command, cwd, result);
-    return describe(result, timeoutMs, workspace.relativePath(cwd));
+    let runIn = cwd;
+    if (commandWorkspace !== undefined) {
+      try {
+        await copy;
+        await commandWorkspace.sync();
+        runIn = await commandWorkspace.directoryFor(directory.root, cwd, signal);
+      } catch (error) {
+        if (signal.aborted) throw error;
+        return failure(`The command was not run: its private copy of the workspace could not be prepared (${(error as Error).message}).`);
+      }
+    }
+    const result = await runProcess({ run, cwd: runIn, env: commands.env, timeoutMs, outputLimit: limits.outputLimitBytes, signal });
+    // The audit names the user's directory, as the approval did, and says where it really ran.
+    await commands.recordRun(args.command, cwd, result, commandWorkspace ? { privateCopy: true } : {});
+    const outcome = describe(result, timeoutMs, workspace.relativePath(cwd));
+    if (commandWorkspace === undefined || result.spawnError) return outcome;
+    const changes = await commandWorkspace.collectChanges().catch((error: unknown) => error as Error);
+    if (changes instanceof Error) return { ...outcome, output: `${outcome.output}\nWhat the command changed could not be read back from the private copy (${changes.message}); nothing it changed is staged.` };
+    return withChanges(outcome, changes);
   },
 });
+
+/**
+ * What the command changed, appended for the model, and in `details.changedFiles` for the
+ * proposal's evidence: a command that changed files is an edit (it ran on the text before).
+ */
+function withChanges(outcome: Outcome, changes: CommandChanges): Outcome {
+  const notes: string[] = [];
+  if (changes.staged.length > 0) {
+    notes.push(`The command changed ${plural(changes.staged.length, 'file')}: ${listed(changes.staged)} (staged for the user's review like your edits; read_file shows the new text).`);
+  }
+  if (changes.skipped.length > 0) {
+    notes.push(`Not taken into the proposal: ${listed(changes.skipped.map((entry) => `${entry.relativePath} (${entry.reason})`), '; ')}.`);
+  }
+  if (notes.length === 0) return outcome;
+  return { ...outcome, output: `${outcome.output}\n${notes.join('\n')}`, details: { ...outcome.details, changedFiles: changes.staged } };
+}
+
+const MAX_LISTED_FILES = 20;
+
+function listed(items: string[], separator = ', '): string {
+  const shown = items.slice(0, MAX_LISTED_FILES).join(separator);
+  return items.length > MAX_LISTED_FILES ? `${shown} and ${items.length - MAX_LISTED_FILES} more` : shown;
+}
 
 /**
  * The working directory must be an existing directory inside the workspace and outside .git, as
  * written and once symlinks are followed (`gl -> .git`, then `cwd: "gl"` would run inside .git).
  */
-function resolveDirectory(workspace: WorkspaceFiles, input: string): string | { error: string } {
+function resolveDirectory(workspace: WorkspaceFiles, input: string): { absolutePath: string; root: string } | { error: string } {
   const resolved = workspace.resolve(input);
   if (!resolved.ok) return { error: resolved.error };
   for (const relative of [resolved.relativePath, resolved.realRelativePath]) {
@@ -66,7 +114,7 @@ function resolveDirectory(workspace: WorkspaceFiles, input: string): string | { 
   } catch {
     return { error: `cwd ${input} does not exist.` };
   }
-  return resolved.absolutePath;
+  return resolved;
 }
 
 /** A redirection must stay in the workspace and out of .git, also through symlinks (`>> gl/config`). */
@@ -91,6 +139,8 @@ function describe(result: ProcessResult, timeoutMs: number, where: string): Outc
   return {
     output: `The command ${status} after ${seconds} s (in ${where}).\n${body}`,
     isError: result.exitCode !== 0,
+    // For the proposal's evidence (proposals/evidence.ts): null when it did not finish.
+    details: { exitCode: result.cancelled || result.timedOut ? null : (result.exitCode ?? null) },
   };
 }
 

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { copyFile, lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { lstat, mkdir, readFile } from 'node:fs/promises';
+import { dirname, join, posix, relative, sep } from 'node:path';
 import { execa } from 'execa';
 import type { StagedChange } from './overlay.js';
 import { SensitiveFiles } from './secrets.js';
 import { gitDirectoryRefusal } from '../tools/define.js';
-import { walkFiles } from '../tools/walk.js';
 import { isInside, WorkspaceFiles, type OpenDocuments } from './workspace-files.js';
+import { findSharedDirectories, shareDirectories, type SharedDirectory } from './shared-directories.js';
+import { allSettled, copyWorkspace, excluder, git, gitTopLevel, overlayUncommitted, removeExcluded, removeShadow, snapshot, snapshotPaths, uncommittedChanges, withoutIgnored, writeOpenDocuments } from './shadow-building.js';
 
 export interface ShadowOptions {
   /** The user's workspace root. */
@@ -18,6 +19,10 @@ export interface ShadowOptions {
   signal?: AbortSignal;
   /** Protected files are never copied in (nor left in a worktree checkout); built-ins when absent. */
   sensitive?: SensitiveFiles;
+  /** Part of the directory name, after the process id that cleanStaleShadows reads (e.g. "commands"). */
+  label?: string;
+  /** Ignored dependency directories (names) to make available in the copy: see shared-directories.ts. */
+  sharedDirectories?: readonly string[];
 }
 
 export interface ShadowChanges {
@@ -26,19 +31,17 @@ export interface ShadowChanges {
   skipped: Array<{ relativePath: string; reason: string }>;
 }
 
-async function git(cwd: string, args: string[], signal?: AbortSignal): Promise<string> {
-  const result = await execa('git', args, { cwd, cancelSignal: signal, stripFinalNewline: true, env: { GIT_TERMINAL_PROMPT: '0' } });
-  return result.stdout;
-}
-
-async function gitTopLevel(root: string): Promise<string | undefined> {
-  try {
-    const top = await git(root, ['rev-parse', '--show-toplevel']);
-    await git(root, ['rev-parse', '--verify', '--quiet', 'HEAD']);
-    return top;
-  } catch {
-    return undefined;
-  }
+/** A file that differs in the copy from its start: its text there, and where it lands in the user's tree. */
+export interface ChangedFile {
+  absolutePath: string;
+  relativePath: string;
+  text: string;
+  root: string;
+  realPath: string;
+  /** Relative to the copy's top (`directory`). */
+  repositoryPath: string;
+  /** Not in the starting snapshot. */
+  added: boolean;
 }
 
 /**
@@ -49,50 +52,70 @@ async function gitTopLevel(root: string): Promise<string | undefined> {
  * `git diff-index` away, and the user's tree is never touched.
  */
 export class ShadowWorkspace {
+  /** Paths (relative to `directory`) the copy holds for commands but never reports as changed. */
+  readonly #shared = new Set<string>();
+
   private constructor(
     /** The shadow's counterpart of the user's root (a subfolder when the root is inside a repo). */
     readonly path: string,
-    private readonly directory: string,
+    /** The copy's top: the worktree (the counterpart of the repository's top), or the plain copy. */
+    readonly directory: string,
     private readonly root: string,
     private readonly repository: string | undefined,
     private readonly startTree: string,
     private readonly documents: OpenDocuments,
     private readonly sensitive: SensitiveFiles,
-  ) {}
+    /** Dependency directories made available in the copy (see shared-directories.ts). */
+    readonly shared: readonly SharedDirectory[] = [],
+  ) {
+    for (const entry of shared) this.#shared.add(entry.relativePath);
+  }
 
   static async create(options: ShadowOptions): Promise<ShadowWorkspace> {
-    const directory = join(options.shadowsDirectory, `${process.pid}-${randomUUID().slice(0, 8)}`);
+    const name = `${process.pid}-${options.label ? `${options.label}-` : ''}${randomUUID().slice(0, 8)}`;
+    const directory = join(options.shadowsDirectory, name);
     await mkdir(options.shadowsDirectory, { recursive: true, mode: 0o700 });
     const top = await gitTopLevel(options.root);
     const sensitive = options.sensitive ?? new SensitiveFiles();
     const isProtected = excluder(options.root, top, sensitive);
+    const signal = options.signal;
     try {
       let path: string;
+      let startTree: string;
+      let shared: string[];
       if (top) {
-        await git(top, ['worktree', 'add', '--detach', '--quiet', directory, 'HEAD'], options.signal);
+        // The checkout and the questions about the user's tree do not depend on each other.
+        const [, uncommitted, sharedPaths] = await allSettled([
+          // Files written by one worker per core: on a busy disk this halves the time of a large checkout.
+          git(top, ['-c', 'checkout.workers=0', 'worktree', 'add', '--detach', '--quiet', directory, 'HEAD'], signal),
+          uncommittedChanges(top, signal),
+          findSharedDirectories(top, true, options.sharedDirectories ?? [], signal),
+        ]);
         path = join(directory, relative(top, options.root));
-        await overlayUncommitted(top, directory, (file) => isProtected(join(top, file)), options.signal);
-        // A committed .env is checked out with HEAD: take it out before the starting snapshot.
-        await removeProtected(top, directory, (file) => isProtected(join(top, file)), options.signal);
-        // Committed links are checked out as links: one to ~/.ssh or to the user's own tree would
-        // hand the CLI agent what the copy exists to keep from it.
-        await removeEscapingLinks(top, directory, (file) => isProtected(join(top, file)), options.signal);
+        shared = sharedPaths;
+        // Every path written or removed after the checkout, so that the starting snapshot only
+        // looks at those instead of hashing the whole tree again.
+        const touched = await overlayUncommitted(top, directory, uncommitted, (file) => isProtected(join(top, file)));
+        // A committed .env is checked out with HEAD, and committed links as links (one to ~/.ssh or
+        // to the user's own tree would hand out what the copy exists to keep back): out they go.
+        touched.push(...(await removeExcluded(top, directory, options.root, sensitive, (file) => isProtected(join(top, file)), signal)));
+        const written = await writeOpenDocuments(options.root, options.documents, path, isProtected);
+        touched.push(...(await withoutIgnored(directory, written.map((file) => relative(directory, file).split(sep).join('/')), signal)));
+        startTree = await snapshotPaths(directory, touched, signal);
       } else {
         await mkdir(directory, { recursive: true, mode: 0o700 });
         path = directory;
-        await copyWorkspace(options.root, path, isProtected, options.signal);
-        await git(path, ['init', '--quiet'], options.signal);
+        shared = await findSharedDirectories(options.root, false, options.sharedDirectories ?? [], signal);
+        // Shared directories are linked in below, not copied file by file.
+        const sharedRoots = shared.map((entry) => join(options.root, entry));
+        await copyWorkspace(options.root, path, (file) => isProtected(file) || sharedRoots.some((entry) => isInside(entry, file)), signal);
+        await git(path, ['init', '--quiet'], signal);
+        await writeOpenDocuments(options.root, options.documents, path, isProtected);
+        startTree = await snapshot(directory, signal);
       }
-      for (const open of options.documents.paths?.() ?? []) {
-        if (!isInside(options.root, open) || isProtected(open)) continue;
-        const text = options.documents.get(open)?.text;
-        if (text === undefined) continue;
-        const target = join(path, relative(options.root, open));
-        await mkdir(dirname(target), { recursive: true });
-        await writeFile(target, text);
-      }
-      const startTree = await snapshot(directory, options.signal);
-      return new ShadowWorkspace(path, directory, options.root, top, startTree, options.documents, sensitive);
+      // After the snapshot: they are not part of the copy's files, only there for commands.
+      const sharedEntries = await shareDirectories(top ?? options.root, directory, shared, signal);
+      return new ShadowWorkspace(path, directory, options.root, top, startTree, options.documents, sensitive, sharedEntries);
     } catch (error) {
       await removeShadow(directory, top);
       throw error;
@@ -101,14 +124,29 @@ export class ShadowWorkspace {
 
   /** What the external agent changed, as staged changes against the user's files. */
   async changes(): Promise<ShadowChanges> {
+    const { files, skipped } = await this.changedFiles();
+    const changes: StagedChange[] = [];
+    for (const { repositoryPath, added, ...change } of files) {
+      const base = added ? null : { text: await readBlob(this.directory, this.startTree, repositoryPath), version: this.documents.get(change.absolutePath)?.version ?? null };
+      changes.push({ ...change, base });
+    }
+    return { changes, skipped };
+  }
+
+  /**
+   * Files of the user's root that differ in the copy from its starting snapshot, with their text
+   * in the copy, sorted by path; deleted, protected, binary and escaping ones are `skipped`.
+   */
+  async changedFiles(): Promise<{ files: ChangedFile[]; skipped: ShadowChanges['skipped'] }> {
     await git(this.directory, ['add', '--all']);
     const output = await git(this.directory, ['diff-index', '--cached', '--name-status', '--no-renames', '-z', this.startTree]);
     const fields = output.split('\0').filter(Boolean);
-    const changes: StagedChange[] = [];
+    const files: ChangedFile[] = [];
     const skipped: ShadowChanges['skipped'] = [];
     for (let index = 0; index + 1 < fields.length; index += 2) {
       const status = fields[index]!;
       const repositoryPath = fields[index + 1]!;
+      if (this.#isShared(repositoryPath)) continue;
       const shadowFile = join(this.directory, repositoryPath);
       if (!isInside(this.path, shadowFile)) continue;
       const relativePath = relative(this.path, shadowFile).split(sep).join('/');
@@ -126,22 +164,15 @@ export class ShadowWorkspace {
         skipped.push({ relativePath, reason: escape.reason });
         continue;
       }
-      const where = { root: this.root, realPath: escape.realPath };
       const bytes = await readFile(shadowFile);
       if (bytes.includes(0)) {
         skipped.push({ relativePath, reason: 'binary content is not proposed' });
         continue;
       }
-      const text = bytes.toString('utf8');
-      if (status === 'A') {
-        changes.push({ absolutePath, relativePath, base: null, text, ...where });
-        continue;
-      }
-      const base = await readBlob(this.directory, this.startTree, repositoryPath);
-      changes.push({ absolutePath, relativePath, base: { text: base, version: this.documents.get(absolutePath)?.version ?? null }, text, ...where });
+      files.push({ absolutePath, relativePath, text: bytes.toString('utf8'), root: this.root, realPath: escape.realPath, repositoryPath, added: status === 'A' });
     }
-    changes.sort((a, b) => a.relativePath.localeCompare(b.relativePath));
-    return { changes, skipped };
+    files.sort((a, b) => a.relativePath.localeCompare(b.relativePath));
+    return { files, skipped };
   }
 
   /**
@@ -162,6 +193,13 @@ export class ShadowWorkspace {
     return { realPath: target.realPath };
   }
 
+  #isShared(repositoryPath: string): boolean {
+    for (let path = repositoryPath; path !== '.' && path !== ''; path = posix.dirname(path)) {
+      if (this.#shared.has(path)) return true;
+    }
+    return false;
+  }
+
   async dispose(): Promise<void> {
     await removeShadow(this.directory, this.repository);
   }
@@ -171,77 +209,6 @@ async function readBlob(cwd: string, tree: string, path: string): Promise<string
   // execa would strip the final newline; the exact bytes matter for the diff.
   const result = await execa('git', ['cat-file', 'blob', `${tree}:${path}`], { cwd, stripFinalNewline: false, encoding: 'utf8' });
   return result.stdout;
-}
-
-async function snapshot(directory: string, signal?: AbortSignal): Promise<string> {
-  await git(directory, ['add', '--all'], signal);
-  return git(directory, ['write-tree'], signal);
-}
-
-/** Modified and untracked (not ignored) files are copied over; deleted ones removed. */
-async function overlayUncommitted(top: string, shadow: string, skip: (path: string) => boolean, signal?: AbortSignal): Promise<void> {
-  const changed = (await git(top, ['ls-files', '-z', '--modified', '--others', '--exclude-standard'], signal)).split('\0').filter(Boolean);
-  const deleted = new Set((await git(top, ['ls-files', '-z', '--deleted'], signal)).split('\0').filter(Boolean));
-  for (const path of changed) {
-    if (deleted.has(path) || skip(path)) continue;
-    const target = join(shadow, path);
-    await mkdir(dirname(target), { recursive: true });
-    await copyFile(join(top, path), target);
-  }
-  for (const path of deleted) await rm(join(shadow, path), { force: true });
-}
-
-/** Tracked files the policy protects, deleted from the worktree (paths relative to the repository). */
-async function removeProtected(top: string, shadow: string, isProtected: (path: string) => boolean, signal?: AbortSignal): Promise<void> {
-  const tracked = (await git(top, ['ls-files', '-z'], signal)).split('\0').filter(Boolean);
-  for (const path of tracked) if (isProtected(path)) await rm(join(shadow, path), { force: true });
-}
-
-/**
- * Whether a file of the user's tree stays out of the shadow: protected by name or by what it leads
- * to (`alias.txt -> .env`), or a link that leaves the workspace or leads nowhere (copying follows
- * links, so it would copy the outside file's content in). Files inside the root are judged as the
- * tools see them; others in the same repository relative to the repository.
- */
-function excluder(root: string, top: string | undefined, sensitive: SensitiveFiles): (absolutePath: string) => boolean {
-  const inRoot = new WorkspaceFiles([root], { get: () => undefined }, undefined, sensitive);
-  const inRepository = top === undefined ? inRoot : new WorkspaceFiles([top], { get: () => undefined }, undefined, sensitive);
-  return (absolutePath) => {
-    const workspace = isInside(root, absolutePath) ? inRoot : inRepository;
-    return workspace.protectedReason(absolutePath) !== undefined || workspace.realPathOf(absolutePath) === undefined;
-  };
-}
-
-/**
- * Tracked symbolic links (git mode 120000) that, in the shadow, lead outside it or nowhere, or whose
- * counterpart in the user's tree is excluded. Removed before the starting snapshot, so they are
- * not reported as deletions.
- */
-async function removeEscapingLinks(top: string, shadow: string, excluded: (path: string) => boolean, signal?: AbortSignal): Promise<void> {
-  const entries = (await git(shadow, ['ls-files', '-s', '-z'], signal)).split('\0').filter(Boolean);
-  const inShadow = new WorkspaceFiles([shadow], { get: () => undefined });
-  for (const entry of entries) {
-    if (!entry.startsWith('120000 ')) continue;
-    const path = entry.slice(entry.indexOf('\t') + 1);
-    const link = join(shadow, path);
-    const stays = inShadow.resolve(link).ok && !excluded(path);
-    if (!stays) await rm(link, { force: true });
-  }
-}
-
-async function copyWorkspace(root: string, target: string, excluded: (absolutePath: string) => boolean, signal?: AbortSignal): Promise<void> {
-  const workspace = new WorkspaceFiles([root], { get: () => undefined });
-  for await (const file of walkFiles({ workspace, root, start: root, signal: signal ?? new AbortController().signal })) {
-    if (excluded(file.absolutePath)) continue;
-    const destination = join(target, file.rootRelative);
-    await mkdir(dirname(destination), { recursive: true });
-    await copyFile(file.absolutePath, destination);
-  }
-}
-
-async function removeShadow(directory: string, repository: string | undefined): Promise<void> {
-  await rm(directory, { recursive: true, force: true });
-  if (repository) await git(repository, ['worktree', 'prune']).catch(() => undefined);
 }
 
 function alive(pid: number): boolean {
