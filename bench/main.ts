@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from '../test/e2e/harness.js';
+import { commandBenchmarks } from './commands.js';
 import { cancelBenchmark, codeActionBenchmark, workspaceEditBenchmark } from './core.js';
 import { editorBenchmarks, startupBenchmarks } from './lsp.js';
 import { memoryBenchmarks } from './memory.js';
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
     ['store', () => storeBenchmarks(messages)],
     ['memory', () => memoryBenchmarks()],
     ['prompt', () => promptBenchmarks()],
+    ['commands', () => commandBenchmarks()],
   ];
   const results: Result[] = [];
   // BENCH_ONLY=editor,store runs a subset (section names as above).

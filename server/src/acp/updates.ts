@@ -1,5 +1,6 @@
 import type { SessionUpdate, ToolKind } from '@agentclientprotocol/sdk';
 import type { RunEvent } from '../agent/events.js';
+import { describeEvidence, withEvidence } from '../agent/proposals/evidence.js';
 import type { Proposal } from '../agent/proposals/proposal.js';
 import type { TranscriptEntry } from '../agent/history/transcript.js';
 
@@ -42,20 +43,27 @@ export function proposalToolCallId(proposal: Proposal): string {
   return `proposal-${proposal.id}`;
 }
 
-/** The proposal as one pending edit tool call with a diff per file, as Zed renders edits. */
+/**
+ * The proposal as one pending edit tool call with a diff per file, as Zed renders edits; the title
+ * (what the permission request shows) and a first line say what commands proved after the last edit.
+ */
 export function proposalToolCall(proposal: Proposal): SessionUpdate {
+  const checked = describeEvidence(proposal.evidence);
   return {
     sessionUpdate: 'tool_call',
     toolCallId: proposalToolCallId(proposal),
-    title: `Edit ${proposal.summary}`,
+    title: `Edit ${withEvidence(proposal.summary, proposal.evidence)}`,
     kind: 'edit',
     status: 'pending',
-    content: proposal.files.map((file) => ({
-      type: 'diff' as const,
-      path: file.absolutePath,
-      oldText: file.base?.text ?? null,
-      newText: file.proposedText,
-    })),
+    content: [
+      ...(checked === undefined ? [] : [{ type: 'content' as const, content: { type: 'text' as const, text: `Checked: ${checked}.` } }]),
+      ...proposal.files.map((file) => ({
+        type: 'diff' as const,
+        path: file.absolutePath,
+        oldText: file.base?.text ?? null,
+        newText: file.proposedText,
+      })),
+    ],
     locations: proposal.files.map((file) => ({ path: file.absolutePath })),
   };
 }
@@ -83,7 +91,7 @@ export function replayUpdates(timeline: TranscriptEntry[]): SessionUpdate[] {
         updates.push({
           sessionUpdate: 'tool_call',
           toolCallId: `proposal-${entry.proposal.id}`,
-          title: `Edit ${entry.proposal.summary} (${entry.proposal.status})`,
+          title: `Edit ${withEvidence(entry.proposal.summary, entry.proposal.evidence)} (${entry.proposal.status})`,
           kind: 'edit',
           // The editor said it wrote an `unconfirmed` one: completed, with the doubt in the title.
           status: entry.proposal.status === 'applied' || entry.proposal.status === 'unconfirmed' ? 'completed' : 'failed',

@@ -13,6 +13,7 @@ import { RunDeadline } from './run/run-deadline.js';
 import type { ToolCallRecord } from './run/loop.js';
 import type { AskContext } from './run/prompt.js';
 import { PendingProposals } from './proposals/pending-proposals.js';
+import { EvidenceRecorder, withEvidence, type CommandEvidence } from './proposals/evidence.js';
 import { describeProposal, proposalFilesFromChanges, unifiedDiff, type Proposal } from './proposals/proposal.js';
 import type { AskRequest, DriverResult, RunContext } from './run/driver.js';
 
@@ -170,6 +171,7 @@ export class Agent {
     context.sensitive = this.sensitiveFiles();
     context.memoryFacts = memoryFacts;
     context.memory = projectMemory(store, request.workspaceUri, run.id);
+    context.commandCopy = { shadowsDirectory: this.dependencies.shadowsDirectory, sharedDirectories: config.commands?.sharedDirectories };
     context.commands = new CommandGate({
       store,
       approver: request.approver,
@@ -208,8 +210,10 @@ export class Agent {
     cancelled: AbortSignal,
   ): Promise<RunOutcome> {
     let toolCalls = 0;
+    const evidence = new EvidenceRecorder();
     const onToolCall = (record: ToolCallRecord) => {
       toolCalls++;
+      evidence.record(record);
       store.recordToolCall({ runId: context.runId, ...record }).catch((error: unknown) => {
         this.dependencies.log(`could not record tool call: ${(error as Error).message}`);
       });
@@ -233,7 +237,7 @@ export class Agent {
     // Only a first ask that got nothing back (provider unreachable, a config error) is discarded;
     // the store re-checks that the session holds nothing but the instruction.
     const discardable = newSession && result.status === 'failed' && result.text === '' && toolCalls === 0 && !result.externalSessionId;
-    return this.finish(context, result, store, onEvent, discardable);
+    return this.finish(context, result, store, onEvent, discardable, evidence.evidence());
   }
 
   /** History, run record and proposal: the same for every driver. */
@@ -243,6 +247,7 @@ export class Agent {
     store: Store,
     onEvent: (event: RunEvent) => void,
     discardable = false,
+    evidence?: CommandEvidence[],
   ): Promise<RunOutcome> {
     if (result.redactionNote) {
       // Says what the model did not see; the values themselves are never stored.
@@ -277,9 +282,11 @@ export class Agent {
           diff,
           files,
           originPath: context.request.filePath,
+          evidence,
         });
-        onEvent({ type: 'proposal', proposalId: proposal.id, summary: proposal.summary, files: files.map((file) => file.relativePath) });
-        summary = `proposed changes to ${proposal.summary}`;
+        onEvent({ type: 'proposal', proposalId: proposal.id, summary: proposal.summary, files: files.map((file) => file.relativePath), ...(evidence ? { evidence } : {}) });
+        // The end message every front-end shows says what the change was checked with.
+        summary = `proposed changes to ${withEvidence(proposal.summary, evidence)}`;
       } else {
         summary = firstLine(result.text) || 'done, no changes proposed';
       }

@@ -3,6 +3,8 @@
  * ACP, the terminal client) all render this one stream; the core never formats for an editor.
  */
 
+import type { CommandEvidence } from './proposals/evidence.js';
+
 export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
 
 export type RunEvent =
@@ -12,5 +14,6 @@ export type RunEvent =
   | { type: 'tool-finished'; callId: string; name: string; activity: string; isError: boolean }
   /** Retries, waits and other things worth a line in progress but not in history. */
   | { type: 'notice'; message: string }
-  | { type: 'proposal'; proposalId: string; summary: string; files: string[] }
+  /** `evidence`: the commands run after the last edit (see `evidenceOf`); absent when the run ran none. */
+  | { type: 'proposal'; proposalId: string; summary: string; files: string[]; evidence?: CommandEvidence[] }
   | { type: 'finished'; status: Exclude<RunStatus, 'running'>; summary: string; error?: string };

@@ -15,6 +15,7 @@ interface AskOptions {
   provider?: string;
   session?: string;
   yes?: boolean;
+  run?: string;
 }
 
 function parseLines(value: string): { start: number; end: number } {
@@ -36,6 +37,7 @@ export const registerAsk: Register = (program, context) => {
     .option('-p, --provider <name>', 'a configured provider (default: defaultProvider)')
     .option('-s, --session <id>', 'continue a stored session')
     .option('-y, --yes', 'apply the proposal without asking')
+    .option('-r, --run <command>', 'run this command first (under the command policy) and give its output to the agent')
     .action(async (words: string[], options: AskOptions) => {
       const instruction = words.join(' ');
       // `ask ""` would otherwise cost a model call and leave an untitled session behind.
@@ -65,6 +67,7 @@ async function runAsk(context: CliContext, instruction: string, options: AskOpti
   } else if (options.lines) {
     throw new CliError('--lines needs --file', 2);
   }
+  if (options.run !== undefined && options.run.trim() === '') throw new CliError('--run: the command is empty; give the command to run first, e.g. --run "npm test"', 2);
   // Short ids, as `history list` prints them, work here too; the agent wants the full id.
   const sessionId = options.session === undefined ? undefined : (await resolveSession(await context.runtime().store(), options.session, '--session')).id;
   const renderer = new RunRenderer(context.io, context.env);
@@ -78,6 +81,7 @@ async function runAsk(context: CliContext, instruction: string, options: AskOpti
         selection: filePath && options.lines ? selectionOf(filePath, options.lines) : undefined,
         provider: options.provider,
         sessionId,
+        ...(options.run !== undefined ? { run: options.run } : {}),
       },
       renderer,
       interrupts,

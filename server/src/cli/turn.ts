@@ -1,4 +1,5 @@
 import { AskError, type AskRequest, type RunOutcome } from '../agent/agent.js';
+import { describeEvidence } from '../agent/proposals/evidence.js';
 import type { Proposal } from '../agent/proposals/proposal.js';
 import { applyProposal } from '../agent/proposals/apply-without-editor.js';
 import { parseCommand } from '../agent/commands/parse.js';
@@ -66,6 +67,12 @@ export function printProposal(context: CliContext, renderer: RunRenderer, propos
   // The summary names files the model chose; the diff is file content: both shown, never obeyed.
   const summary = visible(proposal.summary, renderer.colors);
   context.io.stdout.write(`\n${renderer.colors.bold(`Proposed changes: ${summary}`)}\n${colorDiff(proposal.diff, renderer.colors)}\n`);
+  // Last, right above Apply / Discard: what the commands run after the last edit proved.
+  const checked = describeEvidence(proposal.evidence);
+  if (checked === undefined) return;
+  const evidence = proposal.evidence ?? [];
+  const colour = evidence.length > 0 && evidence.every((command) => command.exitCode === 0) ? renderer.colors.green : evidence.some((command) => command.exitCode !== 0) ? renderer.colors.red : renderer.colors.yellow;
+  context.io.stdout.write(`${colour(`Checked: ${visible(checked, renderer.colors)}`)}\n`);
 }
 
 export async function applyAndReport(context: CliContext, proposal: Proposal): Promise<boolean> {

@@ -59,6 +59,8 @@ export const providerConfigSchema = z.discriminatedUnion('kind', [httpProvider, 
 export const presetSchema = z.strictObject({
   title: z.string().min(1),
   instruction: z.string().min(1),
+  /** A command to run first (e.g. "npm test"), under the command policy; its output goes to the model with the instruction. */
+  run: z.string().trim().min(1).max(8000).optional(),
 });
 
 export const sensitiveFilesSchema = z.strictObject({
@@ -74,6 +76,20 @@ export const commandsSchema = z.strictObject({
   outputLimitBytes: z.number().int().min(1000).max(10_000_000).optional(),
   /** How long an approval prompt waits before it counts as "deny". */
   approvalTimeoutSeconds: z.number().positive().max(86400).optional(),
+  /**
+   * Names of ignored dependency directories shared into the private copy commands run in, besides
+   * node_modules, .venv, venv, target, vendor and .gradle (agent/workspace/shared-directories.ts).
+   */
+  sharedDirectories: z
+    .array(
+      z
+        .string()
+        .min(1)
+        .max(255)
+        .refine((name) => !/[\\/]/.test(name) && name !== '.' && name !== '..' && name.toLowerCase() !== '.git', 'must be a directory name (no "/"; not ".", ".." or ".git"), e.g. "build"'),
+    )
+    .max(100)
+    .optional(),
 });
 
 export const configSchema = z.strictObject({

@@ -79,8 +79,8 @@ export function agentCodeActions(input: CodeActionInput): CodeAction[] {
     severity: diagnostic.severity,
     source: diagnostic.source,
   }));
-  const ask = (title: string, kind: string, instruction: string): CodeAction => {
-    const args: AskParams = { uri, range, instruction, ...(diagnostics.length > 0 ? { diagnostics } : {}) };
+  const ask = (title: string, kind: string, instruction: string, run?: string): CodeAction => {
+    const args: AskParams = { uri, range, instruction, ...(diagnostics.length > 0 ? { diagnostics } : {}), ...(run !== undefined ? { run } : {}) };
     return { title, kind, command: { title, command: Commands.ask.command, arguments: [args] } };
   };
 
@@ -99,7 +99,8 @@ export function agentCodeActions(input: CodeActionInput): CodeAction[] {
     actions.push(ask(preset.title, preset.kind, preset.instruction));
   }
   for (const preset of input.userPresets) {
-    actions.push(ask(`Agent: ${preset.title}`, CodeActionKind.RefactorRewrite, preset.instruction));
+    // A project action: the preset's command runs first, its output goes to the model.
+    actions.push(ask(`Agent: ${preset.title}`, CodeActionKind.RefactorRewrite, preset.instruction, preset.run));
   }
   actions.push(...cancelRunActions(input.runningRuns));
   return actions.filter((action) => wanted(action.kind ?? '', only));

@@ -62,6 +62,7 @@ export class AskFlow {
       filePath: workspace ? undefined : filePath,
       provider: params.provider,
       sessionId: params.sessionId,
+      run: params.run,
       approver: this.approvals?.forDocument(params.uri),
       selection: workspace ? undefined : this.selection(filePath, params),
       diagnostics: params.diagnostics?.map((diagnostic) => ({

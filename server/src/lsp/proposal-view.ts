@@ -78,7 +78,7 @@ export class ProposalViews {
   ) {}
 
   view(proposal: Proposal): ProposalHunks {
-    const base = { proposalId: proposal.id, summary: proposal.summary, status: proposal.status };
+    const base = { proposalId: proposal.id, summary: proposal.summary, status: proposal.status, ...(proposal.evidence ? { evidence: proposal.evidence } : {}) };
     if (proposal.status !== 'proposed') return { ...base, files: [] };
     let key: string;
     try {

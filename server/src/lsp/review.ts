@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { CodeAction, WorkspaceEdit } from 'vscode-languageserver';
 import type { Agent } from '../agent/agent.js';
 import { checkApplyPaths } from '../agent/proposals/apply-guard.js';
+import { withEvidence } from '../agent/proposals/evidence.js';
 import {
   countHunks,
   prepareApplication,
@@ -82,7 +83,7 @@ export class ReviewService {
     if (!this.client.features.showMessageRequest) {
       this.client.show(
         'info',
-        `codebench proposes changes to ${proposal.summary}. Use code actions on the file to apply, preview or discard them.`,
+        `codebench proposes changes to ${withEvidence(proposal.summary, proposal.evidence)}. Use code actions on the file to apply, preview or discard them.`,
       );
       return 'pending';
     }
@@ -91,7 +92,7 @@ export class ReviewService {
     try {
       let actions = ['Apply', 'Preview', 'Discard'];
       for (;;) {
-        const choice = await this.client.ask('info', `codebench proposes changes to ${proposal.summary}.`, actions, prompt.signal);
+        const choice = await this.client.ask('info', `codebench proposes changes to ${withEvidence(proposal.summary, proposal.evidence)}.`, actions, prompt.signal);
         // Withdrawn (settled by a code action, another apply, per-hunk review): a late answer means nothing.
         if (prompt.signal.aborted || proposal.status !== 'proposed') return outcomeOf(proposal);
         if (choice === 'Apply') return await this.apply(proposal.id);
@@ -257,7 +258,7 @@ export class ReviewService {
   async recordedView(proposalId: string): Promise<ProposalHunks | undefined> {
     const record = await this.agent.proposals.recorded(proposalId);
     if (!record || record.status === 'proposed') return undefined;
-    return { proposalId: record.id, summary: record.summary, status: record.status, files: [] };
+    return { proposalId: record.id, summary: record.summary, status: record.status, ...(record.evidence ? { evidence: record.evidence } : {}), files: [] };
   }
 
   /** Writes the unified diff under the data directory and asks the editor to open it. */

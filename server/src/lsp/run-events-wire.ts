@@ -16,7 +16,13 @@ export function toWireRunEvent(event: RunEvent): WireRunEvent {
     case 'notice':
       return { type: 'notice', message: event.message };
     case 'proposal':
-      return { type: 'proposal', proposalId: event.proposalId, summary: event.summary, files: event.files };
+      return {
+        type: 'proposal',
+        proposalId: event.proposalId,
+        summary: event.summary,
+        files: event.files,
+        ...(event.evidence ? { evidence: event.evidence.map(({ command, exitCode }) => ({ command, exitCode })) } : {}),
+      };
     case 'finished':
       return { type: 'finished', status: event.status, summary: event.summary, ...(event.error !== undefined ? { error: event.error } : {}) };
   }

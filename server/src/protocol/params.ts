@@ -24,6 +24,7 @@ export const askParamsSchema = z.object({
     )
     .max(Limits.askDiagnostics.max)
     .optional(),
+  run: z.string().trim().min(1, 'must not be empty').max(8000, 'must be at most 8000 characters').optional(),
 });
 
 export const askPromptParamsSchema = z.object({ uri: z.string().min(1), range: rangeSchema.optional() });

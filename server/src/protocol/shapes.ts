@@ -18,8 +18,19 @@ export type RunEvent =
   | { type: 'tool-finished'; callId: string; name: string; activity: string; isError: boolean }
   /** Retries, waits and other things worth a line in progress but not in history. */
   | { type: 'notice'; message: string }
-  | { type: 'proposal'; proposalId: string; summary: string; files: string[] }
+  /** `evidence`: the commands run after the last edit; absent when the run ran no command. */
+  | { type: 'proposal'; proposalId: string; summary: string; files: string[]; evidence?: CommandEvidence[] }
   | { type: 'finished'; status: Exclude<RunStatus, 'running'>; summary: string; error?: string };
+
+/**
+ * A command the agent ran after its last edit, and how it ended: the proposal's evidence. A list of
+ * them is empty when commands ran only before the last edit.
+ */
+export interface CommandEvidence {
+  command: string;
+  /** 0 passed; null: it did not finish (time limit, signal). */
+  exitCode: number | null;
+}
 
 export interface LspRange {
   start: { line: number; character: number };
@@ -41,6 +52,8 @@ export interface AskParams {
   provider?: string;
   sessionId?: string;
   diagnostics?: DiagnosticHint[];
+  /** A command to run first (through the same approval and policy as the agent's); its output goes to the model with the instruction. */
+  run?: string;
 }
 
 export interface AskStarted {
@@ -100,6 +113,8 @@ export interface ProposalInfo {
   detail?: string;
   createdAt: string;
   decidedAt?: string;
+  /** The commands run after the last edit; absent when the run ran no command. */
+  evidence?: CommandEvidence[];
 }
 
 /** A pending proposal as hunks against the current text (`codebench/proposal`). */
@@ -109,6 +124,8 @@ export interface ProposalHunks {
   status: 'proposed' | 'applied' | 'unconfirmed' | 'discarded' | 'conflict';
   /** Set when the proposal no longer applies to the current text. */
   conflict?: string;
+  /** The commands run after the last edit; absent when the run ran no command. */
+  evidence?: CommandEvidence[];
   files: Array<{
     uri: string;
     path: string;

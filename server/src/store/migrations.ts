@@ -317,6 +317,19 @@ const memory: Migration = {
   },
 };
 
+/**
+ * The commands a run ran after its last edit and their exit codes, kept with its proposal so the
+ * review and history can say what the change was checked with. Null for proposals made before.
+ */
+const proposalEvidence: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('proposals').addColumn('evidence', 'text').execute();
+  },
+  async down(db: Kysely<any>) {
+    await db.schema.alterTable('proposals').dropColumn('evidence').execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_external_session': externalSession,
@@ -324,6 +337,7 @@ export const migrations: Record<string, Migration> = {
   '0004_proposal_unconfirmed': proposalUnconfirmed,
   '0005_model_capabilities': modelCapabilities,
   '0006_memory': memory,
+  '0007_proposal_evidence': proposalEvidence,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { now } from './clock.js';
 import { rethrowForeignKey } from './database.js';
-import type { ProposalFile, ProposalRecord } from './records.js';
+import type { CommandEvidence, ProposalFile, ProposalRecord } from './records.js';
 import type { Database, ProposalRow, ProposalStatus } from './schema.js';
 
 export async function createProposal(
   db: Kysely<Database>,
-  input: { runId: string; sessionId: string; summary: string; files: ProposalFile[]; diff: string },
+  input: { runId: string; sessionId: string; summary: string; files: ProposalFile[]; diff: string; evidence?: CommandEvidence[] },
 ): Promise<ProposalRecord> {
   const row = await rethrowForeignKey(
     `Unknown run ${input.runId} or session ${input.sessionId}`,
@@ -22,6 +22,7 @@ export async function createProposal(
           summary: input.summary,
           files: JSON.stringify(input.files),
           diff: input.diff,
+          evidence: input.evidence === undefined ? null : JSON.stringify(input.evidence),
           created_at: now(),
         })
         .returningAll()
@@ -113,5 +114,6 @@ function toProposalRecord(row: ProposalRow): ProposalRecord {
     detail: row.detail ?? undefined,
     createdAt: row.created_at,
     decidedAt: row.decided_at ?? undefined,
+    ...(row.evidence === null ? {} : { evidence: JSON.parse(row.evidence) as CommandEvidence[] }),
   };
 }

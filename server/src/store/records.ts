@@ -129,6 +129,18 @@ export interface ProposalRecord {
   detail?: string;
   createdAt: string;
   decidedAt?: string;
+  /**
+   * The commands run after the last edit, oldest first; empty when commands ran only before it;
+   * absent when the run ran no command at all.
+   */
+  evidence?: CommandEvidence[];
+}
+
+/** A command the agent ran after its last edit, and how it ended. */
+export interface CommandEvidence {
+  command: string;
+  /** Null when it did not finish (stopped at the time limit or by a signal). */
+  exitCode: number | null;
 }
 
 /**

@@ -86,6 +86,8 @@ export interface ProposalsTable {
   detail: string | null;
   created_at: string;
   decided_at: string | null;
+  /** JSON text: CommandEvidence[]; null when the run ran no command (migration 0007). */
+  evidence: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export type AuditKind = 'command-asked' | 'command-approved' | 'command-denied' | 'command-run' | 'proposal-applied';

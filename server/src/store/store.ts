@@ -190,6 +190,7 @@ export class Store {
     summary: string;
     files: ProposalFile[];
     diff: string;
+    evidence?: ProposalRecord['evidence'];
   }): Promise<ProposalRecord> {
     return proposals.createProposal(this.db, input);
   }

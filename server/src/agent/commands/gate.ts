@@ -113,7 +113,8 @@ export class CommandGate {
     return { allowed: true, by: 'user' };
   }
 
-  async recordRun(command: string, cwd: string, result: ProcessResult): Promise<void> {
+  /** `detail` adds to the record, e.g. `{ privateCopy: true }` for a command run in the run's private copy. */
+  async recordRun(command: string, cwd: string, result: ProcessResult, detail: Record<string, unknown> = {}): Promise<void> {
     const { store, runId, sessionId, workspaceUri } = this.options;
     await store.appendAudit({
       workspaceUri,
@@ -129,6 +130,7 @@ export class CommandGate {
         ...(result.timedOut ? { timedOut: true } : {}),
         ...(result.cancelled ? { cancelled: true } : {}),
         ...(result.spawnError ? { error: result.spawnError } : {}),
+        ...detail,
       },
     });
   }

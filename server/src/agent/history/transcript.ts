@@ -6,6 +6,7 @@ import type {
   Store,
   ToolCallRecord,
 } from '../../store/store.js';
+import { describeEvidence } from '../proposals/evidence.js';
 import { REMEMBERED_PREFIX } from '../tools/remember.js';
 
 /**
@@ -207,6 +208,8 @@ function rememberedLines(call: ToolCallRecord, time: (iso: string) => string): s
 function proposalLines(proposal: ProposalRecord, time: (iso: string) => string): string[] {
   const lines = [`### Proposal · ${proposalStatus(proposal, time)}`, '', proposal.summary.trim() || '_(no summary)_'];
   if (proposal.detail) lines.push('', `> ${oneLine(proposal.detail)}`);
+  const checked = describeEvidence(proposal.evidence);
+  if (checked !== undefined) lines.push('', `Checked: ${oneLine(checked)}`);
   if (proposal.files.length > 0) {
     const files = proposal.files.map((file) => `${inlineCode(file.path)}${file.created ? ' (new)' : ''}`);
     lines.push('', `Files: ${files.join(', ')}`);

@@ -1,6 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import type { ProposalRecord } from '../../store/records.js';
 import type { Store } from '../../store/store.js';
+import type { CommandEvidence } from './evidence.js';
 import type { Proposal, ProposalFile, ProposalStatus } from './proposal.js';
 
 /**
@@ -15,7 +16,15 @@ export class PendingProposals {
 
   constructor(private readonly store: () => Promise<Store>) {}
 
-  async create(input: { runId: string; sessionId: string; summary: string; diff: string; files: ProposalFile[]; originPath?: string }): Promise<Proposal> {
+  async create(input: {
+    runId: string;
+    sessionId: string;
+    summary: string;
+    diff: string;
+    files: ProposalFile[];
+    originPath?: string;
+    evidence?: CommandEvidence[];
+  }): Promise<Proposal> {
     const store = await this.store();
     const record = await store.createProposal({
       runId: input.runId,
@@ -28,6 +37,7 @@ export class PendingProposals {
         baseVersion: file.base?.version ?? null,
         created: file.base === null,
       })),
+      ...(input.evidence ? { evidence: input.evidence } : {}),
     });
     const proposal: Proposal = { ...input, id: record.id, status: 'proposed' };
     this.proposals.set(proposal.id, proposal);

@@ -1,5 +1,6 @@
 import { createTwoFilesPatch } from 'diff';
 import type { FileSnapshot, StagedChange } from '../workspace/overlay.js';
+import type { CommandEvidence } from './evidence.js';
 import { rebase } from './rebase.js';
 import { applyEdits, computeEdits, type OffsetEdit } from './text-edits.js';
 
@@ -29,6 +30,8 @@ export interface Proposal {
   /** Hunks the user accepted or rejected one by one, for the record of its fate. */
   hunksAccepted?: number;
   hunksRejected?: number;
+  /** The commands run after the run's last edit (see `evidenceOf`); absent when it ran none. */
+  evidence?: CommandEvidence[];
 }
 
 /** What a file holds right now: an open buffer (with its version) or the disk (version null). */

@@ -7,10 +7,12 @@ import type { DriverResult, RunContext } from './driver.js';
 import { withEarlierTurns } from '../history/follow-up.js';
 import { promptBudgetOf } from './prompt-budget.js';
 import { projectRules } from './project-rules.js';
+import { runFirstCommand } from './first-command.js';
 import { workspaceMap } from './workspace-map.js';
 import type { Tool } from '../tools/types.js';
 import { SecretScrubber } from '../workspace/secrets.js';
 import { WorkspaceFiles } from '../workspace/workspace-files.js';
+import { CommandWorkspace } from '../workspace/command-workspace.js';
 
 /** The tool-calling ladder of one provider: its `tools` config and what was learned about its model. */
 export interface ToolLadder {
@@ -34,6 +36,28 @@ export async function runBuiltIn(
   ladder: ToolLadder = { mode: 'native' },
 ): Promise<DriverResult> {
   const workspace = new WorkspaceFiles(context.request.roots, context.documents, undefined, context.sensitive);
+  // The private copy run_command works in: made at the run's first command, removed however the
+  // run ends (completed, failed, cancelled, or an exception).
+  const commandWorkspace = context.commands && context.commandCopy ? new CommandWorkspace({ workspace, documents: context.documents, ...context.commandCopy }) : undefined;
+  try {
+    return await drive(context, workspace, commandWorkspace, model, tools, maxSteps, onEvent, onToolCall, ladder);
+  } finally {
+    // A run that never ran a command ends exactly as before: no extra wait before its result.
+    if (commandWorkspace?.started) await commandWorkspace.dispose().catch(() => undefined);
+  }
+}
+
+async function drive(
+  context: RunContext,
+  workspace: WorkspaceFiles,
+  commandWorkspace: CommandWorkspace | undefined,
+  model: LanguageModel,
+  tools: Tool[],
+  maxSteps: number,
+  onEvent: (event: RunEvent) => void,
+  onToolCall: (record: ToolCallRecord) => void,
+  ladder: ToolLadder,
+): Promise<DriverResult> {
   const scrubber = new SecretScrubber();
   const ask: AskContext = { instruction: context.request.instruction, selection: context.request.selection, diagnostics: context.request.diagnostics };
   let askedFile: { absolutePath: string; root: string } | undefined;
@@ -54,6 +78,11 @@ export async function runBuiltIn(
   ask.rules = await projectRules(workspace, { root: askedFile?.root ?? workspace.roots[0]!, filePath: askedFile?.absolutePath, scrub: (text) => scrubber.scrub(text) });
   ask.memoryFacts = context.memoryFacts;
   if (context.history.length === 0) ask.workspaceMap = await workspaceMap(workspace, workspace.roots[0]!, context.signal).catch(() => undefined);
+  if (context.request.run !== undefined) {
+    ask.firstCommand = await runFirstCommand(context.request.run, {
+      tools, workspace, signal: context.signal, commands: context.commands, commandWorkspace, memory: context.memory, scrub: (text) => scrubber.scrub(text), onEvent, onToolCall,
+    });
+  }
   // The earlier turns are fitted once per run, beside this run's own first request.
   const historyBudget = await promptBudgetOf(model);
   const run = (toolMode: 'native' | 'auto' | 'text'): Promise<LoopOutcome> =>
@@ -70,6 +99,7 @@ export async function runBuiltIn(
       onEvent,
       onToolCall,
       commands: context.commands,
+      commandWorkspace,
       memory: context.memory,
       scrub: (text) => scrubber.scrub(text),
       toolMode,

@@ -21,6 +21,8 @@ export interface AskRequest {
   sessionId?: string;
   /** Asks the user before run_command runs something no rule allows; absent ⇒ such commands are denied. */
   approver?: Approver;
+  /** A command to run before the first turn (a preset's `run`); its output goes to the model with the instruction. */
+  run?: string;
 }
 
 /** What a driver (built-in loop or CLI agent) gets to work with. */
@@ -36,6 +38,8 @@ export interface RunContext {
   signal: AbortSignal;
   /** Policy, approval and audit for run_command (built-in driver only). */
   commands?: CommandGate;
+  /** Where run_command's private copy lives and which dependency directories it shares (built-in driver only). */
+  commandCopy?: { shadowsDirectory: string; sharedDirectories?: readonly string[] };
   /**
    * The workspace's project memory (facts the user or the `remember` tool stored), oldest first,
    * read from the store at each ask and rendered into every ask's context message.

@@ -5,14 +5,15 @@ import type { CommandGate } from '../commands/gate.js';
 import type { RunEvent } from '../events.js';
 import { PLACEHOLDER_REFUSAL, placeholderIn } from '../workspace/secrets.js';
 import { runTool } from '../tools/index.js';
-import type { ProjectMemory, Tool, ToolResult } from '../tools/types.js';
+import type { CommandCopy, ProjectMemory, Tool, ToolResult } from '../tools/types.js';
 import type { WorkspaceFiles } from '../workspace/workspace-files.js';
 import { stageEditBlocks } from './edit-block-staging.js';
 import { extractTextToolCalls } from './text-tool-calls.js';
 import { promptBudgetOf, shortenOldToolResults } from './prompt-budget.js';
 import { RepeatedFailureGuard } from './repeat-guard.js';
 
-export type ToolCallRecord = Omit<NewToolCall, 'runId'>;
+/** What the store keeps of a call, plus the tool's `details` (not stored; the run's evidence reads them). */
+export type ToolCallRecord = Omit<NewToolCall, 'runId'> & { details?: Record<string, unknown> };
 
 export interface LoopOptions {
   model: LanguageModel;
@@ -28,6 +29,8 @@ export interface LoopOptions {
   commands?: CommandGate;
   /** Handed to remember; without it the tool refuses. */
   memory?: ProjectMemory;
+  /** Handed to run_command: the run's private copy, where commands see the staged edits. */
+  commandWorkspace?: CommandCopy;
   /** Redacts secret-looking strings from every tool result before the model (and history) sees it. */
   scrub?: (text: string) => string;
   now?: () => Date;
@@ -159,8 +162,15 @@ export async function runAgentLoop(options: LoopOptions): Promise<LoopOutcome> {
   return finish('completed', options.maxSteps, { stoppedAtStepLimit: true });
 }
 
-/** Runs one call with its progress events and record; the result is scrubbed for the model. */
-async function runCall(options: LoopOptions, call: ToolCall, now: () => Date): Promise<ToolResult> {
+/** What running one call needs of the loop's options. */
+export type CallOptions = Pick<LoopOptions, 'tools' | 'workspace' | 'signal' | 'commands' | 'commandWorkspace' | 'memory' | 'scrub' | 'onEvent' | 'onToolCall'>;
+
+/**
+ * Runs one call with its progress events and record; the result is scrubbed for the model. Also
+ * the driver's way to run a command before the first turn (a preset's `run`), so that it is shown,
+ * recorded and gated exactly like the model's own calls.
+ */
+export async function runCall(options: CallOptions, call: ToolCall, now: () => Date): Promise<ToolResult> {
   const startedAt = now().toISOString();
   options.onEvent({ type: 'tool-started', callId: call.id, name: call.name, activity: describeCall(call) });
   const result = placeholderIn(call.args)
@@ -169,6 +179,7 @@ async function runCall(options: LoopOptions, call: ToolCall, now: () => Date): P
         workspace: options.workspace,
         signal: options.signal,
         commands: options.commands,
+        commandWorkspace: options.commandWorkspace,
         memory: options.memory,
       });
   if (options.scrub) result.output = options.scrub(result.output);
@@ -183,6 +194,7 @@ async function runCall(options: LoopOptions, call: ToolCall, now: () => Date): P
     isError: result.isError,
     startedAt,
     finishedAt: now().toISOString(),
+    ...(result.details ? { details: result.details } : {}),
   });
   return result;
 }

@@ -14,6 +14,11 @@ export interface AskContext {
   memoryFacts?: Array<{ id: string; text: string }>;
   /** Given in the first request of a session only (run/workspace-map.ts). */
   workspaceMap?: WorkspaceMap;
+  /**
+   * The command the user asked to run before the first turn (a preset's `run`): its run_command
+   * result (status line, then head and tail of the output), or why it did not run.
+   */
+  firstCommand?: { command: string; ran: true; exitCode: number | null; output: string } | { command: string; ran: false; output: string };
 }
 
 const MAX_INLINE_FILE_LINES = 400;
@@ -72,6 +77,7 @@ export function contextMessage(context: AskContext, mode: 'tools' | 'text' = 'to
   // What holds for the whole project comes first: it is the same from ask to ask, so a server's
   // prompt cache can keep it, and the request then reads as the last word.
   const parts = [...projectSections(context, mode), `Request: ${context.instruction}`];
+  if (context.firstCommand) parts.push(firstCommandSection(context.firstCommand));
   if (context.file) {
     parts.push(`Current file: ${context.file.relativePath}`);
   }
@@ -129,6 +135,13 @@ function projectSections(context: AskContext, mode: 'tools' | 'text'): string[] 
     sections.push(`Workspace map (${count}; a directory shown as "name/ (N files: …)" is summarised${look}):\n${fenced(map.text)}`);
   }
   return sections;
+}
+
+function firstCommandSection(first: NonNullable<AskContext['firstCommand']>): string {
+  const command = `\`${first.command.replace(/`/g, "'")}\``;
+  if (!first.ran) return `The user asked to run ${command} before this request, but it did not run: ${first.output}`;
+  const status = first.exitCode === null ? 'did not finish' : `exit ${first.exitCode}`;
+  return `Output of ${command} (${status}), run before this request as the user asked:\n${fenced(first.output)}`;
 }
 
 /** A fence longer than any run of backticks in the text, so the text cannot close it early. */

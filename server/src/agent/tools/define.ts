@@ -6,6 +6,8 @@ import type { Tool, ToolContext, ToolResult } from './types.js';
 export interface Outcome {
   output: string;
   isError?: boolean;
+  /** Passed through as the result's `details`. */
+  details?: Record<string, unknown>;
 }
 
 export function failure(output: string): Outcome {
@@ -56,7 +58,7 @@ export function defineTool<S extends z.ZodObject>(definition: Definition<S>): To
       if (context.signal.aborted) return cancelled;
       try {
         const outcome = await definition.run(parsed.data, context);
-        return { output: capOutput(outcome.output), isError: outcome.isError ?? false, activity };
+        return { output: capOutput(outcome.output), isError: outcome.isError ?? false, activity, ...(outcome.details ? { details: outcome.details } : {}) };
       } catch (error) {
         if (context.signal.aborted) return cancelled;
         const message = error instanceof Error ? error.message : String(error);

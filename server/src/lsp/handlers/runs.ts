@@ -31,7 +31,8 @@ export const runRoutes: Route[] = [
     }
     const preset = presets.find((candidate) => candidate.title === choice);
     if (!preset) return null;
-    const { handle } = await host.askFlow.start({ ...params, instruction: preset.instruction }, where);
+    const run = 'run' in preset ? preset.run : undefined;
+    const { handle } = await host.askFlow.start({ ...params, instruction: preset.instruction, ...(run !== undefined ? { run } : {}) }, where);
     return { runId: handle.runId, sessionId: handle.sessionId };
   }),
 

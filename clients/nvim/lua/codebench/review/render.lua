@@ -71,6 +71,19 @@ function M.render(review, data)
   if data then
     review.data = data
     review.summary = data.summary or review.summary
+    -- Said once, when the review opens: what the change was checked with decides how it is read.
+    local checked = state.evidence_text(data.evidence)
+    if checked and not review.evidence_shown and data.status == 'proposed' then
+      review.evidence_shown = true
+      local passed = #data.evidence > 0
+      for _, item in ipairs(data.evidence) do
+        passed = passed and item.exitCode == 0
+      end
+      vim.notify(
+        ('codebench: %s; %s'):format(review.summary, checked),
+        passed and vim.log.levels.INFO or vim.log.levels.WARN
+      )
+    end
   end
   data = review.data
   if not data then

@@ -24,6 +24,7 @@ local M = {}
 ---@field summary string
 ---@field status 'proposed'|'applied'|'discarded'|'conflict'
 ---@field conflict string?
+---@field evidence { command: string, exitCode: integer? }[]? Commands run after the last edit; nil when none ran.
 ---@field files codebench.ProposalFile[]
 
 ---@class codebench.HunkView
@@ -41,10 +42,36 @@ local M = {}
 ---@field hunks codebench.HunkView[]
 ---@field buffers table<integer, boolean>
 ---@field busy boolean A call is in flight.
+---@field evidence_shown boolean? The evidence notification was given.
 ---@field data codebench.ProposalHunks? The last hunks read from the server.
 
 ---@type table<string, codebench.Review>
 M.reviews = {}
+
+--- What the commands run after the last edit proved, as the server words it ("npm test passed
+--- after the last edit"); nil when the run ran no command.
+---@param evidence { command: string, exitCode: integer? }[]?
+---@return string?
+function M.evidence_text(evidence)
+  if type(evidence) ~= 'table' then
+    return nil
+  end
+  if #evidence == 0 then
+    return 'no command was run after the last edit'
+  end
+  local parts = {}
+  for _, item in ipairs(evidence) do
+    local code = item.exitCode
+    local outcome = code == 0 and 'passed'
+      or (type(code) == 'number' and ('failed (exit %d)'):format(code))
+      or 'did not finish'
+    table.insert(parts, ('%s %s'):format(item.command or '?', outcome))
+  end
+  if #parts == 1 then
+    return parts[1] .. ' after the last edit'
+  end
+  return 'after the last edit: ' .. table.concat(parts, ', ')
+end
 
 --- The review of a proposal, created (empty, not yet drawn) on first use.
 ---@param proposal_id string
