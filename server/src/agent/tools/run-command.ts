@@ -18,12 +18,11 @@ const schema = z.strictObject({
 export const runCommandTool = defineTool({
   name: 'run_command',
   description: [
-    'Run a command in the workspace (tests, builds, linters, type checks) and get its exit code and output.',
-    'The user approves each command unless their policy already allows it; a denied or unanswered command does not run, so do not retry it: say what you wanted to run and why.',
-    'Commands run in a private copy of the workspace that already holds the edits you staged in this run, so you can test your change before proposing it; the user\'s files stay untouched until they accept.',
-    'Files a command changes there (a formatter, a code generator, snapshot updates) become staged edits like yours; ignored outputs (build artefacts, caches) are dropped, and deletions are not proposed.',
-    'Dependency directories such as node_modules, .venv and target are the user\'s own, shared into the copy.',
-    'Long output is shortened to its beginning and end. Keep commands non-interactive (no prompts, no watchers).',
+    'Run a command (tests, builds, linters, type checks); returns its exit code and output.',
+    'The user approves each command unless their policy allows it; a denied or unanswered command does not run: do not retry it, say what you wanted to run and why.',
+    'It runs in a private copy holding the edits you staged, so you can test your change before proposing it.',
+    'Files it changes there (formatters, generators, snapshots) become staged edits; ignored outputs are dropped; deletions are not proposed. node_modules, .venv, target and similar are the user\'s own.',
+    'Long output is cut to its start and end. Keep commands non-interactive.',
   ].join(' '),
   schema,
   activity: (args) => `running ${args.command.length > 60 ? `${args.command.slice(0, 57)}…` : args.command}`,
