@@ -1,5 +1,6 @@
 import { ProviderError } from './errors.js';
 import type { LanguageModel, ModelCapabilities } from './types.js';
+import { quietOllamaErrors } from './ollama-errors.js';
 
 /**
  * What a server says about a model (Ollama's /api/show), cached per provider and model for the
@@ -42,7 +43,7 @@ export async function loadOllamaModelInfo(options: { baseURL: string; model: str
   const { Ollama } = await import('ollama');
   const client = new Ollama({
     host: options.baseURL,
-    fetch: async (input, init) => quietErrors(await fetch(input, { ...init, signal: AbortSignal.timeout(options.timeoutMs) })),
+    fetch: async (input, init) => quietOllamaErrors(await fetch(input, { ...init, signal: AbortSignal.timeout(options.timeoutMs) })),
     ...(options.apiKey ? { headers: { Authorization: `Bearer ${options.apiKey}` } } : {}),
   });
   try {
@@ -54,20 +55,6 @@ export async function loadOllamaModelInfo(options: { baseURL: string; model: str
     if (typeof (error as { status_code?: unknown }).status_code === 'number') return {};
     throw error;
   }
-}
-
-/**
- * The SDK console.log()s a non-JSON error body (a proxy's HTML 502), and stdout is the LSP
- * channel: such a body is handed over as JSON instead (as ollama.ts does for /api/chat).
- */
-async function quietErrors(response: Response): Promise<Response> {
-  if (response.ok || response.headers.get('content-type')?.includes('application/json')) return response;
-  const text = (await response.text().catch(() => '')).trim().slice(0, 500);
-  return new Response(JSON.stringify({ error: text || `HTTP ${response.status}` }), {
-    status: response.status,
-    statusText: response.statusText,
-    headers: { 'content-type': 'application/json' },
-  });
 }
 
 export function parseShowResponse(response: { model_info?: unknown; capabilities?: unknown }): ModelInfo {

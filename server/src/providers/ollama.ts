@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Ollama, type ChatRequest, type ChatResponse, type Message, type Tool } from 'ollama';
 import { ProviderError } from './errors.js';
+import { quietOllamaErrors } from './ollama-errors.js';
 import { parseToolArguments, type ProviderCall } from './transport.js';
 import type { ChatMessage, FinishReason, StreamPart, ToolCall } from './types.js';
 
@@ -18,9 +19,7 @@ export async function* streamOllama(call: ProviderCall): AsyncGenerator<StreamPa
         signal: init?.signal ? AbortSignal.any([init.signal, call.signal]) : call.signal,
       });
       responseHeaders = response.headers;
-      return response.ok || response.headers.get('content-type')?.includes('application/json')
-        ? response
-        : asJsonError(response);
+      return quietOllamaErrors(response);
     },
     // Only set when the config names a key variable, e.g. for ollama.com or an authenticating proxy.
     ...(call.apiKey ? { headers: { Authorization: `Bearer ${call.apiKey}` } } : {}),
@@ -84,19 +83,6 @@ export async function* streamOllama(call: ProviderCall): AsyncGenerator<StreamPa
     });
   }
   yield* finishParts(last, sawToolCalls);
-}
-
-/**
- * The library console.log()s while reading a non-JSON error body (a proxy's HTML 502), and stdout
- * is the LSP channel; re-wrapping the body as JSON keeps it on its quiet path.
- */
-async function asJsonError(response: Response): Promise<Response> {
-  const text = (await response.text().catch(() => '')).trim().slice(0, 500);
-  const headers = new Headers(response.headers);
-  headers.set('content-type', 'application/json');
-  headers.delete('content-length');
-  const error = text || `HTTP ${response.status} ${response.statusText}`.trim();
-  return new Response(JSON.stringify({ error }), { status: response.status, statusText: response.statusText, headers });
 }
 
 function* finishParts(response: ChatResponse, sawToolCalls: boolean): Generator<StreamPart> {
