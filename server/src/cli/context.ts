@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AgentRuntime } from '../agent/runtime.js';
+import { enclosingGitRoot } from '../agent/workspace/path-checks.js';
 
 /** A failure to report as one line and an exit status; anything else is a bug with a stack. */
 export class CliError extends Error {
@@ -75,13 +75,7 @@ export class CliContext {
 
   /** The enclosing git work tree, else the current directory: what "this workspace" means. */
   workspaceRoot(): string {
-    let directory = resolve(this.cwd);
-    for (;;) {
-      if (existsSync(join(directory, '.git'))) return directory;
-      const parent = dirname(directory);
-      if (parent === directory) return resolve(this.cwd);
-      directory = parent;
-    }
+    return enclosingGitRoot(this.cwd) ?? resolve(this.cwd);
   }
 
   workspaceUri(): string {

@@ -11,6 +11,7 @@ import {
   TextDocumentSyncKind,
   WorkDoneProgressCancelNotification,
 } from 'vscode-languageserver';
+import { enclosingGitRoot } from '../agent/workspace/path-checks.js';
 import { Commands, Requests } from '../protocol/methods.js';
 import { DocumentStore, uriToPath } from './documents.js';
 import { clientFeatures, EditorClient } from './editor-client.js';
@@ -185,10 +186,8 @@ const PROJECT_MARKERS = ['.git', '.hg', '.svn', '.jj', '.helix', 'package.json',
  */
 function projectRoot(folder: string, cwd: string, home: string | undefined): string {
   if (PROJECT_MARKERS.some((marker) => existsSync(join(folder, marker)))) return folder;
-  for (let directory = folder; ; directory = dirname(directory)) {
-    if (existsSync(join(directory, '.git'))) return directory;
-    if (dirname(directory) === directory) break;
-  }
+  const gitRoot = enclosingGitRoot(folder);
+  if (gitRoot !== undefined) return gitRoot;
   const inside = relative(cwd, folder);
   const isStrictlyInside = inside !== '' && !inside.startsWith('..') && !isAbsolute(inside);
   return isStrictlyInside && cwd !== home && dirname(cwd) !== cwd ? cwd : folder;

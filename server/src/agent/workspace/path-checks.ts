@@ -1,6 +1,10 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-/** Lexical path checks shared by the workspace's file access, the shadow copy and apply. */
+/**
+ * Path checks shared by the workspace's file access, the shadow copy and apply, and where a
+ * workspace's root is for the front-ends.
+ */
 
 /**
  * `~`, `~user`, `$HOME`, `${X}`, `$(…)` and `%APPDATA%` in a path. Lower-case `$names` such as
@@ -21,4 +25,15 @@ export function isInside(root: string, candidate: string): boolean {
 export function isMissingError(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/**
+ * The git work tree `directory` is in (the nearest ancestor holding `.git`), or undefined: what
+ * "this workspace" means for the terminal client, and where a marker-less editor root widens to.
+ */
+export function enclosingGitRoot(directory: string): string | undefined {
+  for (let current = path.resolve(directory); ; current = path.dirname(current)) {
+    if (existsSync(path.join(current, '.git'))) return current;
+    if (path.dirname(current) === current) return undefined;
+  }
 }
