@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type SQLite from 'better-sqlite3';
 import { sql, type Kysely } from 'kysely';
 import { now } from './clock.js';
@@ -54,6 +55,7 @@ export function addMessage(
             role: input.role,
             content: input.content,
             created_at: timestamp,
+            uid: randomUUID(),
           })
           .returningAll(),
       );
@@ -185,7 +187,8 @@ export function toMatchExpression(query: string): string | undefined {
     .join(' ');
 }
 
-function preview(content: string): string {
+/** A session list's preview of a message: whitespace collapsed, at most 160 code points. */
+export function preview(content: string): string {
   // Slice before collapsing so a megabyte paste costs nothing; by code point so an emoji is not
   // cut in half (a lone surrogate would be stored as U+FFFD).
   const head = collapseWhitespace(content.slice(0, PREVIEW_CHARS * 4).replace(/[\uD800-\uDBFF]$/, ''));

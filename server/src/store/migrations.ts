@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Migration, type MigrationProvider, type RawBuilder } from 'kysely';
+import { teamSync } from './migration-sync.js';
 
 /*
  * Migrations live in a static map rather than a scanned folder so a bundled server still finds
@@ -338,6 +339,7 @@ export const migrations: Record<string, Migration> = {
   '0005_model_capabilities': modelCapabilities,
   '0006_memory': memory,
   '0007_proposal_evidence': proposalEvidence,
+  '0008_team_sync': teamSync,
 };
 
 export const migrationProvider: MigrationProvider = {

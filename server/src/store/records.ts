@@ -23,6 +23,8 @@ export interface SessionRecord {
   messageCount: number;
   /** Whitespace-collapsed start of the newest message; '' for a session without messages. */
   lastMessagePreview: string;
+  /** The teammate's session (pulled by team sync) this one continues: its turns are this one's history. */
+  continuesSessionId?: string;
 }
 
 export interface MessageRecord {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type SQLite from 'better-sqlite3';
 import { sql, type Kysely } from 'kysely';
 import { now } from './clock.js';
+import { processAlive } from './process-alive.js';
 import { rethrowForeignKey } from './database.js';
 import type { RunEnding, RunRecord } from './records.js';
 import type { Database, RunRow } from './schema.js';
@@ -102,14 +103,7 @@ export function interruptOwnRunsSync(sqlite: SQLite.Database): number {
 }
 
 function isProcessAlive(pid: number): boolean {
-  if (pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: alive, but another user's process (a reused pid); either way not ours to judge.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return pid !== process.pid && processAlive(pid);
 }
 
 export async function getRun(db: Kysely<Database>, id: string): Promise<RunRecord | undefined> {

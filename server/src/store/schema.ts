@@ -15,6 +15,8 @@ export interface WorkspacesTable {
   id: Generated<number>;
   uri: string;
   created_at: string;
+  /** The team identity (normalised git remote) while the workspace is shared; null otherwise (0008). */
+  team_identity: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface SessionsTable {
@@ -27,6 +29,8 @@ export interface SessionsTable {
   /** Kept on the row (not counted from messages) so listing sessions never scans messages. */
   message_count: Generated<number>;
   last_message_preview: Generated<string>;
+  /** The teammate's session this one continues (a team_sessions id), if any (0008). */
+  continues_session_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface MessagesTable {
@@ -36,6 +40,8 @@ export interface MessagesTable {
   role: MessageRole;
   content: string;
   created_at: string;
+  /** Global id (UUID) the team server knows the message by (0008). */
+  uid: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface RunsTable {
@@ -133,6 +139,78 @@ export interface MemoryFactsTable {
   created_at: string;
 }
 
+export type SyncKind = 'session' | 'run' | 'message' | 'proposal';
+
+/** One queued change of a shared workspace's record (filled by triggers, migration 0008). */
+export interface SyncOutboxTable {
+  seq: Generated<number>;
+  kind: SyncKind;
+  /** sessions/runs/proposals id, or messages.uid. */
+  record_id: string;
+  op: 'upsert' | 'delete';
+}
+
+export interface SyncStateTable {
+  key: string;
+  value: string;
+}
+
+/** Teammates' records as pulled: read-only copies, no foreign keys (they arrive in any order). */
+export interface TeamSessionsTable {
+  id: string;
+  workspace: string;
+  author: string;
+  title: string;
+  provider: string;
+  continues_session_id: string | null;
+  message_count: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TeamRunsTable {
+  id: string;
+  session_id: string;
+  author: string;
+  provider: string;
+  model: string;
+  instruction: string;
+  status: string;
+  error: string | null;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  started_at: string;
+  first_token_at: string | null;
+  finished_at: string | null;
+}
+
+export interface TeamMessagesTable {
+  id: string;
+  session_id: string;
+  run_id: string | null;
+  author: string;
+  role: string;
+  content: string;
+  created_at: string;
+}
+
+export interface TeamProposalsTable {
+  id: string;
+  run_id: string;
+  session_id: string;
+  author: string;
+  status: string;
+  summary: string;
+  /** JSON text. */
+  files: string;
+  diff: string;
+  detail: string | null;
+  /** JSON text or null. */
+  evidence: string | null;
+  created_at: string;
+  decided_at: string | null;
+}
+
 export interface Database {
   workspaces: WorkspacesTable;
   sessions: SessionsTable;
@@ -144,6 +222,12 @@ export interface Database {
   audit_log: AuditLogTable;
   model_capabilities: ModelCapabilitiesTable;
   memory_facts: MemoryFactsTable;
+  sync_outbox: SyncOutboxTable;
+  sync_state: SyncStateTable;
+  team_sessions: TeamSessionsTable;
+  team_runs: TeamRunsTable;
+  team_messages: TeamMessagesTable;
+  team_proposals: TeamProposalsTable;
 }
 
 export type WorkspaceRow = Selectable<WorkspacesTable>;

@@ -12,7 +12,7 @@ export const MAX_SESSION_LIMIT = 1000;
 
 export async function createSession(
   db: Kysely<Database>,
-  input: { workspaceUri: string; title: string; provider: string; id?: string },
+  input: { workspaceUri: string; title: string; provider: string; id?: string; continuesSessionId?: string },
 ): Promise<SessionRecord> {
   const workspace = await ensureWorkspace(db, input.workspaceUri);
   const timestamp = now();
@@ -25,6 +25,7 @@ export async function createSession(
       provider: input.provider,
       created_at: timestamp,
       updated_at: timestamp,
+      continues_session_id: input.continuesSessionId ?? null,
     })
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -106,6 +107,7 @@ function toSessionRecord(row: SessionRow, workspaceUri: string): SessionRecord {
     updatedAt: row.updated_at,
     messageCount: row.message_count,
     lastMessagePreview: row.last_message_preview,
+    ...(row.continues_session_id ? { continuesSessionId: row.continues_session_id } : {}),
   };
 }
 

@@ -26,14 +26,19 @@ import * as runs from './runs.js';
 import type { Database } from './schema.js';
 import { findIdsByPrefix, lookupByPrefix, type PrefixLookup } from './id-prefix.js';
 import * as sessions from './sessions.js';
+import { SyncTables } from './sync-store.js';
+import { teamEarlierRuns } from './team-records.js';
 import * as toolCalls from './tool-calls.js';
 import * as workspaces from './workspaces.js';
 
 export type * from './records.js';
+export type * from './sync-records.js';
+export type { SyncTables } from './sync-store.js';
 export type { AuditEntry, AuditKind, AuditRecord, CommandRuleRecord } from './commands.js';
 export type { MemoryFactRecord } from './memory.js';
 export type { PrefixLookup } from './id-prefix.js';
 export { SNIPPET_CLOSE, SNIPPET_ELLIPSIS, SNIPPET_OPEN } from './records.js';
+export { preview as messagePreview } from './messages.js';
 
 /**
  * The agent's history: one SQLite file per user, shared by every editor window. Every method is
@@ -44,13 +49,17 @@ export { SNIPPET_CLOSE, SNIPPET_ELLIPSIS, SNIPPET_OPEN } from './records.js';
  */
 export class Store {
   private closed = false;
+  /** Team sync's outbox, teammates' records and sync state (sync-store.ts). */
+  readonly sync: SyncTables;
 
   private constructor(
     /** Absolute path of the database file. */
     readonly file: string,
     private readonly sqlite: SQLite.Database,
     private readonly db: Kysely<Database>,
-  ) {}
+  ) {
+    this.sync = new SyncTables(sqlite, db);
+  }
 
   /** Opens or creates the file and migrates it to the latest schema. */
   static async open(file: string): Promise<Store> {
@@ -69,7 +78,7 @@ export class Store {
   }
 
   /** `id` re-creates a session under an id handed out earlier (one deleted as unanswered). */
-  createSession(input: { workspaceUri: string; title: string; provider: string; id?: string }): Promise<SessionRecord> {
+  createSession(input: { workspaceUri: string; title: string; provider: string; id?: string; continuesSessionId?: string }): Promise<SessionRecord> {
     return sessions.createSession(this.db, input);
   }
 
@@ -169,10 +178,11 @@ export class Store {
       toolCalls.toolCallBriefs(this.db, ids),
       proposals.proposalFatesOfRuns(this.db, ids),
     ]);
-    return {
-      runs: recent.runs.map((run) => ({ run, answer: answers.get(run.id) ?? '', toolCalls: calls.get(run.id) ?? [], proposals: fates.get(run.id) ?? [] })),
-      olderRuns: recent.total - recent.runs.length,
-    };
+    const own = recent.runs.map((run) => ({ run, answer: answers.get(run.id) ?? '', toolCalls: calls.get(run.id) ?? [], proposals: fates.get(run.id) ?? [] }));
+    // A session that continues a teammate's starts from their turns (read-only copies).
+    const continued = recent.total < limit ? (await this.getSession(sessionId))?.continuesSessionId : undefined;
+    const team = continued ? teamEarlierRuns(this.sqlite, continued, limit - own.length) : { runs: [], olderRuns: 0 };
+    return { runs: [...team.runs, ...own], olderRuns: recent.total - recent.runs.length + team.olderRuns };
   }
 
   recordToolCall(input: NewToolCall): Promise<void> {

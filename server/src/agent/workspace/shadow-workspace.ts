@@ -8,6 +8,7 @@ import { SensitiveFiles } from './secrets.js';
 import { gitDirectoryRefusal } from '../tools/define.js';
 import { isInside, WorkspaceFiles, type OpenDocuments } from './workspace-files.js';
 import { findSharedDirectories, shareDirectories, type SharedDirectory } from './shared-directories.js';
+import { processAlive } from '../../store/process-alive.js';
 import { allSettled, copyWorkspace, excluder, git, gitTopLevel, overlayUncommitted, removeExcluded, removeShadow, snapshot, snapshotPaths, uncommittedChanges, withoutIgnored, writeOpenDocuments } from './shadow-building.js';
 
 export interface ShadowOptions {
@@ -211,14 +212,6 @@ async function readBlob(cwd: string, tree: string, path: string): Promise<string
   return result.stdout;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Removes shadows whose process is gone (a crash or kill -9 mid-run), and prunes their worktree
@@ -229,7 +222,7 @@ export async function cleanStaleShadows(shadowsDirectory: string): Promise<numbe
   let removed = 0;
   for (const name of readdirSync(shadowsDirectory)) {
     const pid = Number(name.split('-')[0]);
-    if (!Number.isInteger(pid) || alive(pid)) continue;
+    if (!Number.isInteger(pid) || processAlive(pid)) continue;
     const directory = join(shadowsDirectory, name);
     let repository: string | undefined;
     try {
