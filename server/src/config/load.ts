@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type * as JsoncParser from 'jsonc-parser';
 import type { z } from 'zod';
-import { builtInConfig, configSchema, type Config, type ConfigFile } from './schema.js';
+import { builtInConfig, configSchema, DEFAULT_SYNC_INTERVAL_SECONDS, type Config, type ConfigFile } from './schema.js';
 
 /** A configuration problem, phrased for the user: which file, which key, what is wrong. */
 export class ConfigError extends Error {
@@ -48,8 +48,29 @@ function describeIssues(source: string, error: z.ZodError): ConfigError {
   return new ConfigError(`Invalid codebench config in ${source}: ${lines.join('; ')}`, keys);
 }
 
+/**
+ * Where a layer comes from. Editor layers (initializationOptions, didChangeConfiguration) can be
+ * written by a repository the user cloned (Helix `.helix/languages.toml`, a project `.nvim.lua`),
+ * so keys that send data somewhere are honoured only from the user's own config file.
+ */
+export type ConfigLayerOrigin = 'user-file' | 'editor';
+
+/** Keys an editor layer may not set; see ConfigLayerOrigin. */
+const USER_FILE_ONLY_KEYS = ['sync'] as const;
+
 /** Validates one layer (file, initializationOptions, didChangeConfiguration) on its own. */
-export function parseConfigLayer(value: unknown, source: string): ConfigFile {
+export function parseConfigLayer(value: unknown, source: string, origin: ConfigLayerOrigin = 'editor'): ConfigFile {
+  if (origin !== 'user-file' && typeof value === 'object' && value !== null) {
+    for (const key of USER_FILE_ONLY_KEYS) {
+      if (Object.hasOwn(value, key)) {
+        // A repository must never be able to point history sync at its own server.
+        throw new ConfigError(
+          `Invalid codebench config in ${source}: ${key}: is read only from the user's config file (\`codebench config path\`), never from editor settings, which a cloned repository can supply; move it there`,
+          [key],
+        );
+      }
+    }
+  }
   const result = configSchema.safeParse(value ?? {});
   if (!result.success) throw describeIssues(source, result.error);
   return result.data;
@@ -71,7 +92,7 @@ export function readConfigFile(path: string, namedBy?: string): ConfigFile {
     throw new ConfigError(`Cannot read codebench config ${path}: ${(error as Error).message}`);
   }
   // Editors on Windows may save a byte-order mark, which is not JSON.
-  return parseConfigLayer(parseJsonc(text.replace(/^\uFEFF/, ''), path), path);
+  return parseConfigLayer(parseJsonc(text.replace(/^\uFEFF/, ''), path), path, 'user-file');
 }
 
 /**
@@ -136,6 +157,10 @@ export function resolveConfig(layers: Array<{ source: string; config: ConfigFile
     if (config.maxSteps !== undefined) merged.maxSteps = config.maxSteps;
     if (config.maxRunSeconds !== undefined) merged.maxRunSeconds = config.maxRunSeconds;
     if (config.commands !== undefined) merged.commands = { ...merged.commands, ...config.commands };
+    if (config.sync !== undefined) {
+      const sync = { ...merged.sync, ...config.sync };
+      merged.sync = { ...sync, share: sync.share ?? [], intervalSeconds: sync.intervalSeconds ?? DEFAULT_SYNC_INTERVAL_SECONDS };
+    }
     // Patterns accumulate across layers: a workspace can add to the user's lists, not erase them.
     if (config.sensitiveFiles !== undefined) {
       merged.sensitiveFiles = {

@@ -92,6 +92,97 @@ export const commandsSchema = z.strictObject({
     .optional(),
 });
 
+/** The libpq sslmode values team sync honours (sync/connection-settings.ts says how each connects). */
+export const SYNC_SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
+export type SyncSslMode = (typeof SYNC_SSL_MODES)[number];
+
+/** `sync.url` taken apart; the password is never part of it (the config refuses one). */
+export interface SyncUrl {
+  user: string;
+  /** A host name, an IP address, or a Unix socket directory (`?host=/var/run/postgresql`). */
+  host: string;
+  port: number;
+  database: string;
+  /** libpq's default, `prefer`, when the URL names none. */
+  sslmode: SyncSslMode;
+  /** The remaining query parameters (sslrootcert, sslcert, sslkey, options, connect_timeout, …). */
+  parameters: Record<string, string>;
+}
+
+/** Query parameters that carry a secret; like a password in the user part, refused. */
+const SECRET_PARAMETERS = ['password', 'sslpassword'];
+
+export const SYNC_PASSWORD_REFUSAL =
+  'contains a password; a password never goes in the config file: name an environment variable in "passwordEnv", or store it with `codebench keys set sync`';
+
+/**
+ * Parses `sync.url`, or says what is wrong with it. The reasons never quote the URL: it may hold a
+ * password, and a config error is shown in editors and logs.
+ */
+export function parseSyncUrl(text: string): { ok: true; url: SyncUrl } | { ok: false; reason: string } {
+  const fail = (reason: string) => ({ ok: false as const, reason });
+  let url: URL;
+  let noHost = false;
+  try {
+    url = new URL(text);
+  } catch {
+    // `postgres://alice@/db?host=/var/run/postgresql` (a socket) is libpq's, not WHATWG's.
+    try {
+      url = new URL(text.replace('@/', '@no-host/'));
+      noHost = true;
+    } catch {
+      return fail('is not a URL; write it as postgres://USER@HOST:PORT/DATABASE');
+    }
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    return fail(`must be a postgres:// or postgresql:// URL, not ${JSON.stringify(url.protocol.slice(0, 20))}; write it as postgres://USER@HOST:PORT/DATABASE`);
+  }
+  if (url.password !== '' || SECRET_PARAMETERS.some((name) => url.searchParams.has(name))) return fail(SYNC_PASSWORD_REFUSAL);
+  const decode = (part: string) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      return part;
+    }
+  };
+  const parameters: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) parameters[name] = value;
+  const user = decode(url.username) || parameters.user || '';
+  // The user is the author of every synced record (the server checks author = current_user).
+  if (user === '') return fail('names no user; write it as postgres://USER@HOST:PORT/DATABASE (USER is your PostgreSQL role)');
+  const host = parameters.host ?? ((noHost ? '' : decode(url.hostname.replace(/^\[(.+)\]$/, '$1'))) || 'localhost');
+  const port = Number(parameters.port ?? (url.port || '5432'));
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return fail('has a port that is not a number from 1 to 65535');
+  const database = decode(url.pathname.replace(/^\//, '')) || parameters.dbname || user;
+  const sslmode = parameters.sslmode ?? 'prefer';
+  if (!(SYNC_SSL_MODES as readonly string[]).includes(sslmode)) {
+    return fail(`has sslmode=${JSON.stringify(sslmode.slice(0, 20))}; use one of ${SYNC_SSL_MODES.join(', ')}`);
+  }
+  if (sslmode === 'verify-ca' && !parameters.sslrootcert) {
+    // Without a CA of its own, verify-ca accepts any certificate a public CA signed for anyone.
+    return fail('has sslmode=verify-ca without sslrootcert=FILE (the CA that signed the server certificate); add it, or use sslmode=verify-full');
+  }
+  for (const name of ['sslmode', 'user', 'host', 'port', 'dbname']) delete parameters[name];
+  return { ok: true, url: { user, host, port, database, sslmode: sslmode as SyncSslMode, parameters } };
+}
+
+/**
+ * Team history sync. Honoured only from the user's config file (config/load.ts says why), and
+ * never with a password in it.
+ */
+export const syncSchema = z.strictObject({
+  url: z.string().superRefine((text, context) => {
+    const parsed = parseSyncUrl(text);
+    if (!parsed.ok) context.addIssue({ code: 'custom', message: parsed.reason });
+  }),
+  /** Name of the environment variable holding the password (else the keychain account "sync"). */
+  passwordEnv: z.string().min(1).optional(),
+  /** Globs over workspace identities (`github.com/acme/*`); only matching workspaces sync. */
+  share: z.array(z.string().min(1)).optional(),
+  /** Seconds between sync rounds. */
+  intervalSeconds: z.number().min(5).max(3600).optional(),
+});
+
 export const configSchema = z.strictObject({
   defaultProvider: z.string().min(1).optional(),
   providers: z.record(z.string().min(1), providerConfigSchema).optional(),
@@ -106,12 +197,24 @@ export const configSchema = z.strictObject({
   sensitiveFiles: sensitiveFilesSchema.optional(),
   /** The run_command tool: time and output limits, and how long an approval prompt waits. */
   commands: commandsSchema.optional(),
+  /** Team history on PostgreSQL; read only from the user's config file. */
+  sync: syncSchema.optional(),
 });
 
 export type ProviderConfig = z.infer<typeof providerConfigSchema>;
 export type HttpProviderConfig = z.infer<typeof httpProvider>;
 export type Preset = z.infer<typeof presetSchema>;
 export type ConfigFile = z.infer<typeof configSchema>;
+
+/** `sync` with its defaults filled in. */
+export interface ResolvedSyncConfig {
+  url: string;
+  passwordEnv?: string;
+  share: string[];
+  intervalSeconds: number;
+}
+
+export const DEFAULT_SYNC_INTERVAL_SECONDS = 30;
 
 /** The effective configuration: every optional knob resolved. */
 export interface Config {
@@ -125,6 +228,8 @@ export interface Config {
   sensitiveFiles?: { deny: string[]; allow: string[] };
   /** run_command limits; defaults in agent/commands/gate.ts. */
   commands?: z.infer<typeof commandsSchema>;
+  /** Team history sync; absent unless the user's config file sets it. */
+  sync?: ResolvedSyncConfig;
 }
 
 export const DEFAULT_OLLAMA_MODEL = 'qwen2.5-coder:7b';
