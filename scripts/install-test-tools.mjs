@@ -3,7 +3,7 @@
 // (the `pretest` script), is idempotent, and says loudly what it could not install: the tests
 // that need a missing tool say so again when they skip.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,6 +21,7 @@ export const TOOLS = {
 };
 
 installKeychainPackages();
+installPostgres();
 
 if (process.env.CODEBENCH_SKIP_TEST_TOOLS) {
   process.stderr.write('install-test-tools: CODEBENCH_SKIP_TEST_TOOLS is set; tests that need the claude/codex CLIs will skip.\n');
@@ -77,4 +78,50 @@ function installKeychainPackages() {
       process.stderr.write(`\n!!! install-test-tools: could not install ${packages.join(' ')} (${error.message}); the keychain tests will SKIP.\n\n`);
     }
   }
+}
+
+/**
+ * The team-sync tests (test/sync/) start their own throw-away PostgreSQL cluster from the server
+ * binaries (initdb, postgres) under /usr/lib/postgresql/<version>/bin; nothing is started here.
+ * Debian/Ubuntu only. Loud but non-fatal here: those tests fail loudly (never skip) without it.
+ */
+function installPostgres() {
+  if (process.platform !== 'linux' || process.env.CODEBENCH_SKIP_TEST_TOOLS) return;
+  const root = '/usr/lib/postgresql';
+  const present = () => existsSync(root) && readdirSync(root).some((version) => existsSync(join(root, version, 'bin', 'initdb')));
+  if (present()) return;
+  const hasAptGet = (() => {
+    try {
+      execFileSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  if (!hasAptGet) {
+    process.stderr.write(`\n!!! install-test-tools: no PostgreSQL server under ${root}/*/bin and no apt-get; the team-sync tests (test/sync) will FAIL: install PostgreSQL 13+ (initdb, postgres, psql, pg_dump).\n\n`);
+    return;
+  }
+  // postgresql-common would otherwise create and start a "main" cluster; the tests start their own.
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const install = () => execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql', 'postgresql-client'], { stdio: 'inherit', env });
+  process.stderr.write('install-test-tools: installing postgresql for the team-sync tests …\n');
+  try {
+    mkdirSync('/etc/postgresql-common/createcluster.d', { recursive: true });
+    writeFileSync('/etc/postgresql-common/createcluster.d/codebench-tests.conf', 'create_main_cluster = false\n');
+  } catch {
+    // Not fatal: at worst Debian also creates its default cluster, which the tests never touch.
+  }
+  try {
+    install();
+  } catch {
+    try {
+      execFileSync('apt-get', ['update'], { stdio: 'inherit' });
+      install();
+    } catch (error) {
+      process.stderr.write(`\n!!! install-test-tools: could not install postgresql (${error.message}); the team-sync tests (test/sync) will FAIL.\n\n`);
+      return;
+    }
+  }
+  if (!present()) process.stderr.write(`\n!!! install-test-tools: postgresql installed but no initdb under ${root}/*/bin; the team-sync tests (test/sync) will FAIL.\n\n`);
 }
