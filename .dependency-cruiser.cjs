@@ -1,7 +1,7 @@
 /**
  * The architecture's import rules (ARCHITECTURE.md, "Architecture invariants"), enforced by
  * `npm test` through test/unit/dependency-rules.test.ts. Layers point one way:
- * lsp | acp | cli → agent → { providers, store, config }; protocol is the wire's types and
+ * lsp | acp | cli → agent | sync → { providers, store, config }; protocol is the wire's types and
  * validation and imports nothing of ours but itself.
  */
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -41,6 +41,20 @@ module.exports = {
       severity: 'error',
       from: { path: '^server/src/(providers|store|config)/' },
       to: { path: '^server/src/agent/' },
+    },
+    {
+      name: 'sync-is-beside-the-agent',
+      comment: 'Team sync (server/src/sync) uses store, config and providers; front-ends start it; the agent and the layers below never reach it.',
+      severity: 'error',
+      from: { path: '^server/src/sync/' },
+      to: { path: '^server/src/(agent|lsp|acp|cli|protocol)/' },
+    },
+    {
+      name: 'core-never-reaches-sync',
+      comment: 'agent, providers, store, config and protocol work the same with or without team sync.',
+      severity: 'error',
+      from: { path: '^server/src/(agent|providers|store|config|protocol)/' },
+      to: { path: '^server/src/sync/' },
     },
     {
       name: 'protocol-is-the-wire-only',

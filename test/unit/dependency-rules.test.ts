@@ -53,6 +53,9 @@ describe('dependency rules (dependency-cruiser)', () => {
     write('server/src/cli/uses-lsp-layer.ts', "import { serve } from '../lsp/serve.js';\nserve();\n");
     write('server/src/lsp/serve.ts', 'export function serve(): void {}\n');
     write('server/src/protocol/uses-agent.ts', "import type { A } from '../agent/a.js';\nexport type P = A;\n");
+    write('server/src/sync/uses-agent.ts', "import type { A } from '../agent/a.js';\nexport type Y = A;\n");
+    write('server/src/sync/engine.ts', 'export type Engine = { push(): void };\n');
+    write('server/src/store/uses-sync.ts', "import type { Engine } from '../sync/engine.js';\nexport type T = Engine;\n");
 
     const byRule = new Map<string, string[]>();
     for (const violation of cruise(scratch)) byRule.set(violation.rule.name, [...(byRule.get(violation.rule.name) ?? []), violation.from]);
@@ -64,6 +67,8 @@ describe('dependency rules (dependency-cruiser)', () => {
       ['core-never-reaches-a-front-end', 'server/src/agent/uses-cli.ts'],
       ['front-ends-are-independent', 'server/src/cli/uses-lsp-layer.ts'],
       ['protocol-is-the-wire-only', 'server/src/protocol/uses-agent.ts'],
+      ['sync-is-beside-the-agent', 'server/src/sync/uses-agent.ts'],
+      ['core-never-reaches-sync', 'server/src/store/uses-sync.ts'],
     ])('%s catches %s', (rule, from) => {
       expect(byRule.get(rule) ?? []).toContain(from);
     });

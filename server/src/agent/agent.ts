@@ -141,7 +141,9 @@ export class Agent {
       ({ turns: history, olderTurns } = await loadEarlierTurns(store, sessionId));
     } else {
       if (sessionId) this.discardedSessions.delete(sessionId);
-      sessionId = (await store.createSession({ workspaceUri: request.workspaceUri, title, provider: providerName, id: sessionId })).id;
+      sessionId = (await store.createSession({ workspaceUri: request.workspaceUri, title, provider: providerName, id: sessionId, continuesSessionId: request.continuesSessionId })).id;
+      // Continuing a teammate's session: their turns are this new session's history.
+      if (request.continuesSessionId) ({ turns: history, olderTurns } = await loadEarlierTurns(store, sessionId));
     }
     const driver: Driver = isExternal(providerConfig)
       ? { kind: 'external', agent: this.dependencies.createExternalAgent(providerName, providerConfig) }

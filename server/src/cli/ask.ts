@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline/promises';
 import { InvalidArgumentError } from 'commander';
 import type { AskRequest } from '../agent/agent.js';
 import { CliError, type CliContext } from './context.js';
-import { resolveSession } from './history.js';
+import { sessionToContinue } from './continue-session.js';
 import type { Register } from './subcommand.js';
 import { RunRenderer } from './render.js';
 import { applyAndReport, printProposal, runTurn, sigintRouter } from './turn.js';
@@ -69,7 +69,7 @@ async function runAsk(context: CliContext, instruction: string, options: AskOpti
   }
   if (options.run !== undefined && options.run.trim() === '') throw new CliError('--run: the command is empty; give the command to run first, e.g. --run "npm test"', 2);
   // Short ids, as `history list` prints them, work here too; the agent wants the full id.
-  const sessionId = options.session === undefined ? undefined : (await resolveSession(await context.runtime().store(), options.session, '--session')).id;
+  const session = options.session === undefined ? {} : await sessionToContinue(context, await context.runtime().store(), options.session, '--session');
   const renderer = new RunRenderer(context.io, context.env);
   const interrupts = sigintRouter(() => process.exit(130));
   try {
@@ -80,7 +80,7 @@ async function runAsk(context: CliContext, instruction: string, options: AskOpti
         filePath,
         selection: filePath && options.lines ? selectionOf(filePath, options.lines) : undefined,
         provider: options.provider,
-        sessionId,
+        ...session,
         ...(options.run !== undefined ? { run: options.run } : {}),
       },
       renderer,

@@ -4,8 +4,10 @@ import { createInterface, type Interface } from 'node:readline';
 import type { Approver } from '../agent/commands/approvals.js';
 import type { Proposal } from '../agent/proposals/proposal.js';
 import { questionOn, terminalApprover } from './approve-prompt.js';
+import { osKeychain } from '../providers/keychain.js';
+import { startBackgroundSync } from '../sync/background.js';
 import { CliError, type CliContext } from './context.js';
-import { resolveSession } from './history.js';
+import { sessionToContinue } from './continue-session.js';
 import type { Register } from './subcommand.js';
 import { RunRenderer } from './render.js';
 import { visible } from './terminal-text.js';
@@ -25,6 +27,8 @@ Anything else is sent to the agent. Ctrl-C cancels a running turn.`;
 
 interface ChatState {
   sessionId?: string;
+  /** A teammate's session the next new session continues (`--session` with a team session id). */
+  continuesSessionId?: string;
   provider?: string;
   pending?: Proposal;
   /** Asks on chat's own readline, so the answer is not taken as the next message. */
@@ -70,10 +74,13 @@ async function runChat(context: CliContext, options: { session?: string; provide
   if (options.session) {
     const store = await runtime.store();
     // Short ids, as `history list` prints them, are resolved to the full one.
-    const session = await resolveSession(store, options.session, '--session');
-    state.sessionId = session.id;
-    const messages = await store.listMessages(session.id);
-    context.io.stderr.write(`continuing session ${session.id} (${messages.length} messages)\n`);
+    const session = await sessionToContinue(context, store, options.session, '--session');
+    if ('continuesSessionId' in session) state.continuesSessionId = session.continuesSessionId;
+    else {
+      state.sessionId = session.sessionId;
+      const messages = await store.listMessages(session.sessionId);
+      context.io.stderr.write(`continuing session ${session.sessionId} (${messages.length} messages)\n`);
+    }
   }
   const interactive = context.isInteractive;
   const file = historyFile(context);
@@ -94,6 +101,10 @@ async function runChat(context: CliContext, options: { session?: string; provide
     else readline.close();
   });
   const interrupts = sigintRouter(() => readline.close());
+  // A chat is long enough to sync in the background (config key "sync"); `ask` leaves it to `sync now`.
+  const teamSync = runtime.config().sync
+    ? startBackgroundSync({ store: await runtime.store(), config: runtime.config(), env: context.env, keychain: osKeychain, workspaces: [{ uri: context.workspaceUri(), root: context.workspaceRoot() }], log: () => undefined })
+    : undefined;
   if (interactive) context.io.stderr.write('codebench chat — /help for commands, Ctrl-D to leave\n');
   try {
     if (interactive) readline.prompt();
@@ -119,6 +130,7 @@ async function runChat(context: CliContext, options: { session?: string; provide
     }
   } finally {
     interrupts.dispose();
+    await (await teamSync)?.stop();
     if (interactive) saveHistory(file, (readline as Interface & { history: string[] }).history);
     readline.close();
   }
@@ -134,8 +146,11 @@ async function turn(
   interrupts: { onInterrupt(handler: () => void): () => void },
 ): Promise<void> {
   const approver = state.approver;
-  const outcome = await runTurn(context, { instruction, provider: state.provider, sessionId: state.sessionId, approver }, renderer, interrupts);
+  // Used only when the agent creates the session (also a first ask's, re-created after it failed).
+  const continues = state.continuesSessionId;
+  const outcome = await runTurn(context, { instruction, provider: state.provider, sessionId: state.sessionId, ...(continues ? { continuesSessionId: continues } : {}), approver }, renderer, interrupts);
   state.sessionId = outcome.sessionId;
+  if (!outcome.discardedSession) state.continuesSessionId = undefined;
   if (outcome.proposal) {
     if (state.pending) await context.runtime().agent.proposals.settle(state.pending.id, 'discarded', 'replaced by a newer proposal');
     state.pending = outcome.proposal;
@@ -158,6 +173,7 @@ async function command(context: CliContext, state: ChatState, line: string): Pro
       return true;
     case '/new':
       state.sessionId = undefined;
+      state.continuesSessionId = undefined;
       io.stderr.write('new session: your next message starts it\n');
       return true;
     case '/session': {
@@ -166,9 +182,10 @@ async function command(context: CliContext, state: ChatState, line: string): Pro
         return true;
       }
       try {
-        const session = await resolveSession(await context.runtime().store(), argument, '/session');
-        state.sessionId = session.id;
-        io.stderr.write(`continuing session ${session.id}\n`);
+        const session = await sessionToContinue(context, await context.runtime().store(), argument, '/session');
+        state.sessionId = 'sessionId' in session ? session.sessionId : undefined;
+        state.continuesSessionId = 'continuesSessionId' in session ? session.continuesSessionId : undefined;
+        if (state.sessionId) io.stderr.write(`continuing session ${state.sessionId}\n`);
       } catch (error) {
         if (!(error instanceof CliError)) throw error;
         io.stderr.write(`${visible(error.message)}\n`);

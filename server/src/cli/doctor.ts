@@ -14,6 +14,7 @@ import {
   type Check,
   type CheckStatus,
 } from './doctor-checks.js';
+import { checkTeamSync } from './doctor-sync.js';
 import type { Register } from './subcommand.js';
 import { colorsFor, type Colors } from './render.js';
 
@@ -60,15 +61,17 @@ export async function runChecks(env: NodeJS.ProcessEnv, timeoutMs: number): Prom
   const checks: Check[] = [checkNode(), configCheck];
   pushDefined(checks, checkConfigPermissions(configPath));
   // Network and subprocess checks overlap; their lines still come out in a fixed order.
-  const [providerChecks, editorChecks] = await Promise.all([
+  const [providerChecks, editorChecks, syncCheck] = await Promise.all([
     Promise.all(providers.map(([name, provider]) => checkProvider(name, provider, env, timeoutMs))),
     checkEditors(env),
+    checkTeamSync(config, env),
   ]);
   checks.push(...providerChecks.flat());
+  pushDefined(checks, syncCheck);
   checks.push(...(await checkDatabase(join(directory, 'codebench.db'))));
   checks.push(...checkDataDirectory(directory));
   checks.push(...editorChecks);
-  return redactKeys(checks, env, providers.map(([, provider]) => keyEnvOf(provider)));
+  return redactKeys(checks, env, [...providers.map(([, provider]) => keyEnvOf(provider)), config?.sync?.passwordEnv]);
 }
 
 function pushDefined(checks: Check[], check: Check | undefined): void {

@@ -8,6 +8,7 @@ import { lookupSession, MIN_SESSION_PREFIX } from '../store/session-lookup.js';
 import { SNIPPET_CLOSE, SNIPPET_OPEN, type SessionRecord, type Store } from '../store/store.js';
 import { CliError, type CliContext } from './context.js';
 import { registerAudit } from './policy.js';
+import { listTeamSessions } from './team-history.js';
 import { positiveInteger, type Register } from './subcommand.js';
 import { colorDiff, colorsFor, type Colors } from './render.js';
 import { terminalSafeJson, visible } from './terminal-text.js';
@@ -30,7 +31,8 @@ export const registerHistory: Register = (program, context) => {
     .option('-a, --all', 'sessions of every workspace')
     .option('-n, --limit <n>', 'at most N sessions (default 50)', positiveInteger)
     .option('--json', 'print the session records as JSON')
-    .action((options: { all?: boolean; limit?: number; json?: boolean }) => listSessions(context, options));
+    .option('--team', "teammates' sessions pulled by team sync (codebench sync), with their authors")
+    .action((options: { all?: boolean; limit?: number; json?: boolean; team?: boolean }) => (options.team ? listTeamSessions(context, options) : listSessions(context, options)));
   history
     .command('show')
     .description('print a session as a Markdown transcript: messages, tool calls, proposals')

@@ -62,13 +62,21 @@ export const registerKeys: Register = (program, context) => {
       // Checked before anything else, and the extra arguments are never echoed.
       if (refused.length > 0) throw new CliError(ARGV_REFUSAL, 2);
       const name = checkName(provider);
-      const secret = context.io.stdin.isTTY ? await promptHidden(context, `API key for ${name}: `) : await readAll(context.io.stdin);
+      // "sync" is the team server's password (config key "sync"), not a provider's key.
+      const isSync = name === 'sync';
+      const secret = context.io.stdin.isTTY ? await promptHidden(context, isSync ? 'Team server password (sync): ' : `API key for ${name}: `) : await readAll(context.io.stdin);
       const key = secret.trim();
       if (key === '') throw new CliError(context.io.stdin.isTTY ? 'no key entered; nothing stored' : 'no key on stdin; nothing stored', 1);
       if (/\s/.test(key)) throw new CliError('the key contains whitespace or several lines; pipe exactly one key', 1);
       await keychainCall(() => keychain().set(name, key));
       context.io.stdout.write(`stored the key for ${name} in the OS keychain (${maskKey(key)})\n`);
       const config = loadConfig(context);
+      if (isSync) {
+        if (config && !config.sync) context.io.stderr.write('note: team sync is not configured yet (config key "sync")\n');
+        const passwordEnv = config?.sync?.passwordEnv;
+        if (passwordEnv && context.env[passwordEnv]?.trim()) context.io.stderr.write(`note: ${passwordEnv} is set in this environment and takes precedence over the keychain\n`);
+        return;
+      }
       const provider_ = config?.providers[name];
       if (config && !provider_) context.io.stderr.write(`note: no provider "${name}" is configured yet (configured: ${Object.keys(config.providers).join(', ')})\n`);
       const env = provider_ ? keyEnvFor(provider_) : undefined;

@@ -10,11 +10,12 @@ import { registerKeys } from './keys.js';
 import { registerMemory } from './memory.js';
 import { registerPolicy } from './policy.js';
 import { registerHelixConfig } from './helix-config.js';
+import { registerSync } from './sync.js';
 import type { Register } from './subcommand.js';
 import { visible } from './terminal-text.js';
 
 /** Subcommands, one module each; `lsp` is handled before this module loads (start-up speed). */
-const COMMANDS: Register[] = [registerAsk, registerChat, registerHistory, registerMemory, registerDoctor, registerConfig, registerHelixConfig, registerKeys, registerPolicy];
+const COMMANDS: Register[] = [registerAsk, registerChat, registerHistory, registerMemory, registerDoctor, registerConfig, registerHelixConfig, registerKeys, registerPolicy, registerSync];
 
 export function buildProgram(context: CliContext, version: string): Command {
   const program = new Command('codebench')

@@ -1,7 +1,11 @@
+import { pathToFileURL } from 'node:url';
 import { ErrorCodes, ResponseError } from 'vscode-languageserver';
 import type { Agent } from '../agent/agent.js';
 import { AgentRuntime } from '../agent/runtime.js';
+import { osKeychain } from '../providers/keychain.js';
 import type { Store } from '../store/store.js';
+import { startBackgroundSync } from '../sync/background.js';
+import type { TeamSync } from '../sync/team-sync.js';
 import { LspApprovals } from './approvals.js';
 import { AskFlow } from './ask-flow.js';
 import type { DocumentStore } from './documents.js';
@@ -37,6 +41,7 @@ export class AgentHost {
   readonly approvals: LspApprovals;
   /** The document last opened, edited or asked about: where a bare-string `codebench.ask` goes. */
   #lastActiveUri: string | undefined;
+  #teamSync: Promise<TeamSync | undefined> | undefined;
 
   constructor(readonly options: AgentHostOptions) {
     const report = (message: string) => {
@@ -71,7 +76,19 @@ export class AgentHost {
   }
 
   store(): Promise<Store> {
-    return this.runtime.store();
+    const opening = this.runtime.store();
+    // Team sync starts once, with the first successful open (a failed open is retried later).
+    void opening.then((store) => {
+      this.#teamSync ??= startBackgroundSync({
+        store,
+        config: this.runtime.config(),
+        env: this.options.env,
+        keychain: osKeychain,
+        workspaces: this.options.workspaceFolders().map((root) => ({ uri: pathToFileURL(root).href, root })),
+        log: (message) => this.options.client.log(message),
+      });
+    }, () => undefined);
+    return opening;
   }
 
   /** The store, after checking the session exists (InvalidParams naming the field otherwise). */
@@ -92,6 +109,7 @@ export class AgentHost {
 
   async shutdown(): Promise<void> {
     this.review.dispose();
+    await (await this.#teamSync)?.stop();
     await this.runtime.close();
   }
 }

@@ -19,6 +19,8 @@ export interface AskRequest {
   diagnostics?: AskContext['diagnostics'];
   provider?: string;
   sessionId?: string;
+  /** With no sessionId: the new session continues this teammate's session (team sync's read-only copy). */
+  continuesSessionId?: string;
   /** Asks the user before run_command runs something no rule allows; absent ⇒ such commands are denied. */
   approver?: Approver;
   /** A command to run before the first turn (a preset's `run`); its output goes to the model with the instruction. */
