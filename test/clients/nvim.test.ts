@@ -2,12 +2,14 @@
 // `codebench lsp` and the fake wire-compatible model server. Each scenario is a Lua script in
 // clients/nvim/test/scenarios that asserts from inside Neovim and exits non-zero on failure.
 // Neovim comes from scripts/fetch-neovim.sh (run by `pretest`); without it these tests SKIP loudly.
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeModelServer, type FakeModelServer } from '../fakes/model-server.js';
 import { BIN, REPO, TEST_KEYS, makeWorkspace, writeConfig, type Workspace } from '../e2e/harness.js';
+import { Store } from '../../server/src/store/store.js';
 
 const PLUGIN = join(REPO, 'clients', 'nvim');
 /**
@@ -135,6 +137,44 @@ function enqueueTwoHunks(fake: FakeModelServer): void {
   );
 }
 
+const ALICE_SESSION = '11111111-1111-4111-8111-111111111111';
+
+/**
+ * A workspace whose git origin is github.com/acme/api, shared under that identity (the server's
+ * background sync re-derives it from git and finds the same; its server is unreachable, so no round
+ * changes anything), with one session of the user's own and three pulled teammates' sessions.
+ */
+async function teamWorkspace(fake: FakeModelServer): Promise<Workspace> {
+  const workspace = makeWorkspace({ 'main.py': 'print("hello")\n' });
+  execFileSync('git', ['init', '-q', workspace.root]);
+  execFileSync('git', ['-C', workspace.root, 'remote', 'add', 'origin', 'https://github.com/acme/api.git']);
+  writeConfig(workspace, fake, { sync: { url: 'postgres://me@127.0.0.1:1/codebench?sslmode=disable', passwordEnv: 'CODEBENCH_SYNC_PASSWORD', share: ['github.com/acme/*'] } });
+  const workspaceUri = pathToFileURL(workspace.root).href;
+  const store = await Store.open(join(workspace.dataDir, 'codebench.db'));
+  const own = await store.createSession({ workspaceUri, title: 'my own work', provider: 'ollama' });
+  await store.addMessage({ sessionId: own.id, role: 'user', content: 'my own question' });
+  store.sync.shareWorkspace(workspaceUri, 'github.com/acme/api');
+  const session = (id: string, author: string, workspace: string, title: string, updatedAt: string, messageCount: number) => ({
+    id, workspace, author, title, provider: 'anthropic', messageCount, createdAt: '2026-11-20T09:00:00.000Z', updatedAt,
+  });
+  const message = (n: number, role: string, content: string) => ({
+    id: `aaaaaaaa-0000-4000-8000-00000000000${n}`, sessionId: ALICE_SESSION, workspace: 'github.com/acme/api', author: 'alice', role, content, createdAt: `2026-11-20T09:0${n}:00.000Z`,
+  });
+  store.sync.saveTeamRecords(
+    {
+      sessions: [
+        session(ALICE_SESSION, 'alice', 'github.com/acme/api', 'fix the login redirect', '2026-11-20T09:04:10.000Z', 3),
+        session('22222222-2222-4222-8222-222222222222', 'bob', 'github.com/acme/api', 'nothing said yet', '2026-11-20T08:00:00.000Z', 0),
+        session('33333333-3333-4333-8333-333333333333', 'carol', 'github.com/acme/web', 'the web app', '2026-11-21T10:00:00.000Z', 0),
+      ],
+      messages: [message(1, 'user', 'fix the login redirect'), message(2, 'assistant', 'Looked at auth.ts.'), message(3, 'assistant', 'The redirect now keeps the query string.')],
+    },
+    {},
+  );
+  await store.close();
+  return workspace;
+}
+
 describe.skipIf(TARGETS.length === 0).each(TARGETS.length > 0 ? TARGETS : [{ nvim: '', version: 'Neovim (missing)' }])(
   'Neovim plugin in real $version',
   ({ nvim }) => {
@@ -218,6 +258,18 @@ describe.skipIf(TARGETS.length === 0).each(TARGETS.length > 0 ? TARGETS : [{ nvi
       expect(second).toContain('Noted: pineapple.');
       expect(second).toContain('which word did I ask you to remember');
     }, 180_000);
+
+    it("history lists teammates' sessions (team sync's copies) after the user's own as [author] title, and opens one read-only", async () => {
+      fake.reset();
+      const ws = await teamWorkspace(fake);
+      fake.enqueue({ text: 'She kept the query string.' });
+      expectPass(await run('history_team', ws, { aliceSession: ALICE_SESSION }));
+      // The message typed after viewing alice's session went to the model without her turns.
+      expect(fake.modelRequests).toHaveLength(1);
+      const sent = JSON.stringify(fake.modelRequests[0].body);
+      expect(sent).toContain('what did alice change?');
+      expect(sent).not.toContain('Looked at auth.ts.');
+    }, 120_000);
 
     it(':Codebench memory add remembers a fact; :Codebench memory lists it and forgets the picked one', async () => {
       const ws = workspace();

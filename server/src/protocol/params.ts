@@ -43,6 +43,7 @@ export const proposalHunksSchema = z.object({
 export const sessionsParamsSchema = z.object({
   workspaceUri: z.string().min(1).optional(),
   limit: z.number().int().min(Limits.sessions.min).max(Limits.sessions.max).optional(),
+  team: z.boolean().optional(),
 });
 export const healthParamsSchema = z.object({ timeoutMs: z.number().int().min(Limits.healthTimeoutMs.min).max(Limits.healthTimeoutMs.max).optional() });
 export const messagesParamsSchema = z.object({

@@ -79,6 +79,12 @@ export interface SessionInfo {
   updatedAt: string;
   messageCount: number;
   lastMessagePreview: string | null;
+  /** A teammate's session (`team: true`): who wrote it, their team server role. Absent on the user's own. */
+  author?: string;
+  /** A teammate's session: the team identity of its workspace, e.g. github.com/acme/api. */
+  teamWorkspace?: string;
+  /** The user's own session that continues a teammate's (its id): it started from their turns. */
+  continuesSessionId?: string;
 }
 
 export interface MessageInfo {
@@ -87,6 +93,8 @@ export interface MessageInfo {
   content: string;
   createdAt: string;
   runId?: string;
+  /** A teammate's message: who wrote the session. Absent on the user's own. */
+  author?: string;
 }
 
 export interface SearchHitInfo {
@@ -246,6 +254,8 @@ export interface CancelRunResult {
 export interface SessionsParams {
   workspaceUri?: string;
   limit?: number;
+  /** True: teammates' sessions pulled by team sync (only those), instead of the user's own. */
+  team?: boolean;
 }
 
 export interface SessionsResult {

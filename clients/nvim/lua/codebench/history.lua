@@ -15,6 +15,8 @@ local M = {}
 ---@field updatedAt string
 ---@field messageCount integer
 ---@field lastMessagePreview string?
+---@field author string? A teammate's session (pulled by team sync): who wrote it. Absent on your own.
+---@field teamWorkspace string? A teammate's session: its workspace's team identity.
 
 ---@class codebench.SearchHit
 ---@field messageId integer
@@ -34,11 +36,13 @@ end
 ---@param session codebench.SessionInfo
 ---@return string
 function M.format_session(session)
-  return ('%s  %s  (%d messages)'):format(short_time(session.updatedAt), session.title, session.messageCount or 0)
+  local title = session.author and ('[%s] %s'):format(session.author, session.title) or session.title
+  return ('%s  %s  (%d messages)'):format(short_time(session.updatedAt), title, session.messageCount or 0)
 end
 
---- Reopens a session in the chat panel; the next message there continues it.
----@param session { id: string, title: string? }
+--- Reopens a session in the chat panel; the next message there continues it. A teammate's
+--- session (one with an `author`) is shown read-only, each message under its author.
+---@param session { id: string, title: string?, author: string? }
 ---@param callback fun()?
 function M.open_session(session, callback)
   lsp.request('codebench/messages', { sessionId = session.id }, function(err, result)
@@ -61,7 +65,8 @@ local function workspace_uri()
   return client and client.root_dir and vim.uri_from_fname(client.root_dir) or nil
 end
 
---- Fetches this workspace's sessions (most recent first).
+--- Fetches this workspace's sessions: your own (most recent first), then your teammates' that
+--- team sync pulled (most recent first).
 ---@param callback fun(sessions: codebench.SessionInfo[])
 ---@param opts { all: boolean? }?
 function M.sessions(callback, opts)
@@ -70,13 +75,26 @@ function M.sessions(callback, opts)
     params.workspaceUri = workspace_uri()
   end
   lsp.request('codebench/sessions', params, function(err, result)
-    if not err and result then
-      callback(result.sessions or {})
+    if err or not result then
+      return
     end
+    local sessions = result.sessions or {}
+    local team_params = vim.tbl_extend('force', params, { team = true })
+    lsp.request('codebench/sessions', team_params, function(team_err, team_result)
+      for _, session in ipairs(not team_err and team_result and team_result.sessions or {}) do
+        -- Only those with an author: a server without team history ignores `team` and would
+        -- list your own sessions a second time.
+        if type(session.author) == 'string' then
+          table.insert(sessions, session)
+        end
+      end
+      callback(sessions)
+    end, { silent = true })
   end)
 end
 
---- `:Codebench history`: pick one of this workspace's sessions and reopen it.
+--- `:Codebench history`: pick one of this workspace's sessions (yours, then your teammates') and
+--- reopen it.
 ---@param opts { all: boolean? }?
 function M.pick(opts)
   M.sessions(function(sessions)

@@ -50,27 +50,47 @@ end)
 --- Forgets the conversation: the next message starts a new session.
 function M.new_session()
   state.session_id = nil
+  state.viewing_author = nil
   state.followed, state.order = {}, {}
   if buffers.valid_buf(state.transcript) then
     transcript.edit(transcript.clear)
   end
 end
 
---- Shows a stored session's messages and makes it the conversation the input continues.
----@param session { id: string, title: string? }
----@param messages { role: string, content: string }[]
+--- A message's heading: whose turn it was, with the teammate's name on a teammate's session.
+---@param message { role: string, author: string? }
+---@return string
+local function message_heading(message)
+  if message.role == 'user' then
+    return '## ' .. (message.author or 'You')
+  end
+  local speaker = message.role == 'assistant' and 'codebench' or message.role
+  return '## ' .. speaker .. (message.author and (' (' .. message.author .. ')') or '')
+end
+
+--- Shows a stored session's messages. The user's own session becomes the conversation the input
+--- continues; a teammate's (one with an `author`) is only shown: the server keeps it read-only, so
+--- a message typed then starts a new session of the user's own.
+---@param session { id: string, title: string?, author: string? }
+---@param messages { role: string, content: string, author: string? }[]
 function M.show_session(session, messages)
   M.new_session()
-  state.session_id = session.id
+  local author = session.author
+  state.session_id = not author and session.id or nil
+  state.viewing_author = author
   transcript.edit(function(buf)
-    transcript.append_line(buf, '# ' .. (session.title or session.id), 'CodebenchChatHeader')
-    for _, message in ipairs(messages) do
-      transcript.append_text(buf, '\n')
+    local title = session.title or session.id
+    transcript.append_line(buf, '# ' .. (author and ('[' .. author .. '] ') or '') .. title, 'CodebenchChatHeader')
+    if author then
       transcript.append_line(
         buf,
-        message.role == 'user' and '## You' or ('## ' .. (message.role == 'assistant' and 'codebench' or message.role)),
-        'CodebenchChatHeader'
+        ("%s's session, read-only: a message sent here starts a new session of yours"):format(author),
+        'CodebenchChatStatus'
       )
+    end
+    for _, message in ipairs(messages) do
+      transcript.append_text(buf, '\n')
+      transcript.append_line(buf, message_heading(message), 'CodebenchChatHeader')
       transcript.append_text(buf, (message.content or '') .. '\n')
     end
   end)
@@ -91,6 +111,10 @@ function M.submit()
   local text = take_input()
   if text == '' then
     return
+  end
+  if state.viewing_author then
+    -- The teammate's transcript is not this conversation: start the user's own on a clean page.
+    M.new_session()
   end
   require('codebench.ask').ask({
     instruction = text,

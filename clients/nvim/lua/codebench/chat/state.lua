@@ -10,6 +10,7 @@
 
 ---@class codebench.ChatState
 ---@field session_id string? The conversation the next message continues.
+---@field viewing_author string? The teammate whose session the transcript shows (read-only).
 ---@field transcript integer? Transcript buffer.
 ---@field input integer? Input buffer.
 ---@field win integer? Transcript window.
