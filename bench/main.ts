@@ -9,11 +9,12 @@ import { memoryBenchmarks } from './memory.js';
 import { promptBenchmarks } from './prompt.js';
 import type { Result } from './stats.js';
 import { storeBenchmarks } from './store.js';
+import { syncBenchmarks } from './sync.js';
 
 /**
  * `npm run bench`: every target of BENCHMARKS.md, measured on this machine, printed as a table and
  * written to bench-results.json. BENCH_MESSAGES (default 1,000,000) sizes the store benchmark;
- * BENCH_STARTUP_RUNS (default 15) the spawn benchmark; BENCH_ASKS (default 1,000) the memory benchmark;
+ * BENCH_STARTUP_RUNS (default 15) the spawn benchmark; BENCH_SYNC_MESSAGES (default 100,000) the team-sync one; BENCH_ASKS (default 1,000) the memory benchmark;
  * BENCH_ONLY="editor flow,store" runs a subset.
  */
 async function main(): Promise<void> {
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
     ['memory', () => memoryBenchmarks()],
     ['prompt', () => promptBenchmarks()],
     ['commands', () => commandBenchmarks()],
+    ['sync', () => syncBenchmarks(Number(process.env.BENCH_SYNC_MESSAGES ?? 100_000))],
   ];
   const results: Result[] = [];
   // BENCH_ONLY=editor,store runs a subset (section names as above).
