@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../server/src/store/store.js';
 import { BIN, runCodebench, type CliResult } from '../cli/terminal.js';
@@ -91,6 +92,16 @@ async function localIds(who: Member): Promise<Record<string, string[]>> {
   try {
     const ids = (query: string) => (db.prepare(query).pluck().all() as string[]).sort();
     return { sessions: ids('SELECT id FROM sessions'), runs: ids('SELECT id FROM runs'), messages: ids('SELECT uid FROM messages'), proposals: ids('SELECT id FROM proposals') };
+  } finally {
+    db.close();
+  }
+}
+
+/** The outbox's size, read beside the CLI through a second connection (WAL: never blocks it). */
+function outboxSize(who: Member): number {
+  const db = new SQLite(join(who.dataDir, 'codebench.db'), { readonly: true });
+  try {
+    return db.prepare('SELECT count(*) FROM sync_outbox').pluck().get() as number;
   } finally {
     db.close();
   }
@@ -214,14 +225,22 @@ describe('team history on PostgreSQL', () => {
     });
     expect((await status(alice)).waiting).toBeGreaterThan(12_000);
     let killedMidway = 0;
+    const waiting = () => outboxSize(alice);
     for (let attempt = 0; attempt < 6; attempt++) {
-      const before = (await status(alice)).waiting;
+      const before = waiting();
       if (before === 0) break;
       const child = spawn(process.execPath, [BIN, 'sync', 'now'], { cwd: alice.workspace, env: alice.env, stdio: 'ignore' });
-      await new Promise((resolve) => setTimeout(resolve, 500 + attempt * 150));
+      // Listening from the start: a round that ends before the kill must not leave us waiting.
+      let done = false;
+      const exited = new Promise((resolve) => child.once('exit', resolve)).then(() => (done = true));
+      // Killed the moment the server has committed a batch (the queue shrank), a few ms later on
+      // later attempts: always in the middle of a push, however slow the machine is.
+      const deadline = Date.now() + 60_000;
+      while (!done && waiting() >= before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      await new Promise((resolve) => setTimeout(resolve, attempt * 40));
       child.kill('SIGKILL');
-      await new Promise((resolve) => child.once('exit', resolve));
-      const after = (await status(alice)).waiting;
+      await exited;
+      const after = waiting();
       if (after > 0 && after < before) killedMidway += 1;
     }
     // At least one kill landed between batches: some were acknowledged, some still waited.

@@ -41,7 +41,11 @@ export interface TeamSyncOptions {
   now?: () => number;
 }
 
-const LEASE_MS = 120_000;
+/**
+ * Renewed between batches and pages. Short, because a holder killed without releasing is
+ * recognised by its pid being gone, and a busy machine may hand that pid to another process.
+ */
+const LEASE_MS = 45_000;
 const FIRST_BACKOFF_MS = 5_000;
 const MAX_BACKOFF_MS = 300_000;
 const NUDGE_DELAY_MS = 1_500;
@@ -182,6 +186,7 @@ export class TeamSync {
       });
       const at = new Date(this.now()).toISOString();
       tables.setState({ 'last.pushAt': at, 'last.reachable': 'true', 'last.error': undefined });
+      tables.claimLease(this.pid, this.now(), LEASE_MS);
       const pulled = await pullChanges(server.db, tables, (workspace) => shareMatches(workspace, this.options.config.share));
       tables.setState({ 'last.pullAt': new Date(this.now()).toISOString() });
       this.failures = 0;
