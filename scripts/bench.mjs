@@ -14,7 +14,7 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['better-sqlite3', '@napi-rs/keyring', 'vscode-jsonrpc', 'vscode-languageserver', 'vscode-languageserver-textdocument', 'openai', '@anthropic-ai/sdk', 'ollama'],
+  external: ['better-sqlite3', '@napi-rs/keyring', 'vscode-jsonrpc', 'vscode-languageserver', 'vscode-languageserver-textdocument', 'openai', '@anthropic-ai/sdk', 'ollama', 'node-llama-cpp'],
   banner: { js: "import { createRequire as __benchRequire } from 'node:module'; const require = __benchRequire(import.meta.url);" },
   logLevel: 'warning',
 });

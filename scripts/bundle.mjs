@@ -19,7 +19,8 @@ await build({
   target: 'node20',
   sourcemap: true,
   // Native addons: must be required from node_modules at run time.
-  external: ['better-sqlite3', '@napi-rs/keyring'],
+  // node-llama-cpp: loaded with import() only when a llama-cpp provider runs; its native binaries sit beside it.
+  external: ['better-sqlite3', '@napi-rs/keyring', 'node-llama-cpp'],
   // Bundled CommonJS calls require(); give ESM chunks one.
   banner: { js: "import { createRequire as __codebenchRequire } from 'node:module'; const require = __codebenchRequire(import.meta.url);" },
   chunkNames: 'chunks/[name]-[hash]',

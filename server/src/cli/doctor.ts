@@ -15,6 +15,7 @@ import {
   type CheckStatus,
 } from './doctor-checks.js';
 import { checkTeamSync } from './doctor-sync.js';
+import { checkEmbeddedRuntime } from './doctor-llama.js';
 import type { Register } from './subcommand.js';
 import { colorsFor, type Colors } from './render.js';
 
@@ -61,12 +62,14 @@ export async function runChecks(env: NodeJS.ProcessEnv, timeoutMs: number): Prom
   const checks: Check[] = [checkNode(), configCheck];
   pushDefined(checks, checkConfigPermissions(configPath));
   // Network and subprocess checks overlap; their lines still come out in a fixed order.
-  const [providerChecks, editorChecks, syncCheck] = await Promise.all([
+  const [providerChecks, editorChecks, syncCheck, llamaCheck] = await Promise.all([
     Promise.all(providers.map(([name, provider]) => checkProvider(name, provider, env, timeoutMs))),
     checkEditors(env),
     checkTeamSync(config, env),
+    checkEmbeddedRuntime(config, env),
   ]);
   checks.push(...providerChecks.flat());
+  checks.push(llamaCheck);
   pushDefined(checks, syncCheck);
   checks.push(...(await checkDatabase(join(directory, 'codebench.db'))));
   checks.push(...checkDataDirectory(directory));

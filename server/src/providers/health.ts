@@ -2,6 +2,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { ProviderConfig } from '../config/schema.js';
 import { resolveApiKey } from './keys.js';
+import { checkGgufFile, providerModelPath } from './model-files.js';
 import { DEFAULT_BASE_URL, DEFAULT_KEY_ENV } from './registry.js';
 
 /**
@@ -83,6 +84,14 @@ async function probeProvider(name: string, provider: ProviderConfig, env: NodeJS
     if (found) return [ok(label, `${provider.kind}: ${found}`)];
     const where = command.includes('/') ? `${command} does not exist or is not executable` : `${command} is not on PATH`;
     return [error(label, `${provider.kind}: ${where}`, `install it, or set providers.${name}.command to its full path`)];
+  }
+  if (provider.kind === 'llama-cpp') {
+    // In process: nothing to reach; the model file must be there and be GGUF (doctor-llama.ts checks the runtime).
+    const path = providerModelPath(provider, env);
+    const problem = await checkGgufFile(path);
+    if (!problem) return [ok(label, `llama-cpp: ${path}`)];
+    const fix = provider.modelPath ? `correct providers.${name}.modelPath` : `run \`codebench models pull ${provider.model}\`, or set providers.${name}.modelPath`;
+    return [error(label, `llama-cpp: ${problem}`, fix)];
   }
   const baseURL = baseUrlOf(provider);
   if (!baseURL) return [error(label, `kind "${provider.kind}" needs a baseURL`, `set providers.${name}.baseURL, e.g. http://127.0.0.1:8080/v1`)];

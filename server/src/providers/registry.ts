@@ -2,6 +2,9 @@ import type { HttpProviderConfig, ProviderConfig } from '../config/schema.js';
 import { classifyError, formatSeconds, type ClassifyContext } from './classify.js';
 import { ProviderError } from './errors.js';
 import { keyEnvFor, resolveApiKey } from './keys.js';
+import { createLlamaCppModel } from './llama-cpp.js';
+import { LlamaRuntime } from './llama-runtime.js';
+import { DefaultLocalModel, isBuiltInLocalProvider } from './default-local.js';
 import { FallbackModel, fallbackChain, ProviderCooldowns } from './fallback.js';
 import { capabilitiesOf, contextOverflowError, loadOllamaModelInfo, ModelInfoCache, planContext, type ModelInfo } from './model-info.js';
 import { RetryingModel, type RetryOptions } from './retry.js';
@@ -24,6 +27,8 @@ export interface CreateModelOptions {
   retry?: RetryOptions;
   /** What /api/show said, shared across asks; a model gets a private cache without it. */
   modelInfo?: ModelInfoCache;
+  /** The process's embedded llama.cpp runtime (llama-cpp providers); a model gets a private one without it. */
+  llamaRuntime?: LlamaRuntime;
 }
 
 /**
@@ -33,6 +38,8 @@ export interface CreateModelOptions {
 export class ProviderRegistry {
   readonly modelInfo = new ModelInfoCache();
   readonly cooldowns: ProviderCooldowns;
+  /** Loads nothing until a llama-cpp provider streams; keeps its models loaded between asks. */
+  readonly llamaRuntime = new LlamaRuntime();
 
   constructor(
     private readonly env: NodeJS.ProcessEnv,
@@ -44,7 +51,9 @@ export class ProviderRegistry {
   /** The provider's model, behind its fallback chain when it has one (`providers` is the whole config). */
   createModel(name: string, config: ProviderConfig, providers: Record<string, ProviderConfig> = { [name]: config }): LanguageModel {
     const create = (providerName: string, providerConfig: ProviderConfig) =>
-      createLanguageModel(providerName, providerConfig, this.env, { retry: this.options.retry, modelInfo: this.modelInfo });
+      createLanguageModel(providerName, providerConfig, this.env, { retry: this.options.retry, modelInfo: this.modelInfo, llamaRuntime: this.llamaRuntime });
+    // No config at all: Ollama when it answers, else a pulled model in process (default-local.ts).
+    if (isBuiltInLocalProvider(config)) return new DefaultLocalModel(name, config, this.env, create, this.llamaRuntime);
     const chain = fallbackChain(name, { ...providers, [name]: config });
     const primary = create(name, config);
     if (chain.length === 0) return primary;
@@ -77,6 +86,7 @@ export function createLanguageModel(
   env: NodeJS.ProcessEnv,
   options: CreateModelOptions = {},
 ): LanguageModel {
+  if (config.kind === 'llama-cpp') return createLlamaCppModel(name, config, env, options.llamaRuntime ?? new LlamaRuntime());
   if (!isHttp(config)) {
     const message = `Provider "${name}" uses kind "${config.kind}", which is not available yet. Pick an HTTP provider (openai, anthropic, ollama, openai-compatible) as defaultProvider.`;
     return configError(name, config.kind, config.model ?? config.kind, message);
