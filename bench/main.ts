@@ -6,7 +6,9 @@ import { commandBenchmarks } from './commands.js';
 import { cancelBenchmark, codeActionBenchmark, workspaceEditBenchmark } from './core.js';
 import { editorBenchmarks, startupBenchmarks } from './lsp.js';
 import { memoryBenchmarks } from './memory.js';
+import { llamaBenchmarks } from './llama.js';
 import { promptBenchmarks } from './prompt.js';
+import { provenanceBenchmarks } from './provenance.js';
 import type { Result } from './stats.js';
 import { storeBenchmarks } from './store.js';
 import { syncBenchmarks } from './sync.js';
@@ -30,7 +32,9 @@ async function main(): Promise<void> {
     ['memory', () => memoryBenchmarks()],
     ['prompt', () => promptBenchmarks()],
     ['commands', () => commandBenchmarks()],
+    ['provenance', () => provenanceBenchmarks()],
     ['sync', () => syncBenchmarks(Number(process.env.BENCH_SYNC_MESSAGES ?? 100_000))],
+    ['llama', () => llamaBenchmarks()],
   ];
   const results: Result[] = [];
   // BENCH_ONLY=editor,store runs a subset (section names as above).

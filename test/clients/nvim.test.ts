@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeModelServer, type FakeModelServer } from '../fakes/model-server.js';
 import { BIN, REPO, TEST_KEYS, makeWorkspace, writeConfig, type Workspace } from '../e2e/harness.js';
 import { Store } from '../../server/src/store/store.js';
+import { runCodebench } from '../cli/terminal.js';
 
 const PLUGIN = join(REPO, 'clients', 'nvim');
 /**
@@ -240,6 +241,15 @@ describe.skipIf(TARGETS.length === 0).each(TARGETS.length > 0 ? TARGETS : [{ nvi
       expectPass(await run('review_undo', ws));
     }, 120_000);
 
+    it(':Codebench undo reverts the accepted change as one edit, keeps a line the user added, and records it reverted', async () => {
+      const ws = workspace();
+      enqueueTwoHunks(fake);
+      expectPass(await run('undo', ws));
+      const store = await Store.open(join(ws.dataDir, 'codebench.db'));
+      expect((await store.listProposals({})).map((proposal) => proposal.status)).toEqual(['reverted']);
+      await store.close();
+    }, 120_000);
+
     it(':Codebench cancel stops a slow run; it ends cancelled', async () => {
       const ws = workspace();
       fake.enqueue({ text: words(300, 'slow'), chunkDelayMs: 80 });
@@ -275,6 +285,30 @@ describe.skipIf(TARGETS.length === 0).each(TARGETS.length > 0 ? TARGETS : [{ nvi
       const ws = workspace();
       expectPass(await run('memory', ws));
       // Nothing was asked: the memory requests never reach the model.
+      expect(fake.modelRequests).toHaveLength(0);
+    }, 120_000);
+
+    it(':Codebench usage draws the same table and chart as `codebench usage` in a floating window; q closes it', async () => {
+      fake.reset();
+      const ws = makeWorkspace({ 'main.py': 'print("hello")\n' });
+      writeConfig(ws, fake, {
+        providers: {
+          openai: { kind: 'openai', model: 'gpt-test', baseURL: `${fake.url}/v1`, apiKeyEnv: 'TEST_OPENAI_KEY', price: { input: 2.5, output: 10, cachedInput: 1.25 } },
+          ollama: { kind: 'ollama', model: 'qwen-test', baseURL: fake.url },
+        },
+      });
+      const store = await Store.open(join(ws.dataDir, 'codebench.db'));
+      const call = { runId: 'r', sessionId: 's', workspaceUri: pathToFileURL(ws.root).href };
+      await store.recordModelCall({ ...call, provider: 'openai', model: 'gpt-test', inputTokens: 1_000_000, cachedInputTokens: 400_000, outputTokens: 20_000 });
+      await store.recordModelCall({ ...call, provider: 'ollama', model: 'qwen-test', inputTokens: 50_000, outputTokens: 5_000 });
+      await store.close();
+      const env = { PATH: process.env.PATH, HOME: ws.dataDir, CODEBENCH_CONFIG: ws.configFile, CODEBENCH_DATA_DIR: ws.dataDir, NO_COLOR: '1' };
+      const printed = await runCodebench(['usage', '--by', 'provider'], { cwd: ws.root, env });
+      expect(printed.code, printed.stderr).toBe(0);
+      const expected = printed.stdout.replace(/\n$/, '').split('\n');
+      // openai: 600,000 × 2.5 + 400,000 × 1.25 + 20,000 × 10 per million; ollama is free (no bar).
+      expect(expected.slice(-2)).toEqual([`ollama  ${' '.repeat(41)}$0.0000`, `openai  ${'█'.repeat(40)} $2.2000`]);
+      expectPass(await run('usage', ws, { expected, bars: ['openai'] }));
       expect(fake.modelRequests).toHaveLength(0);
     }, 120_000);
 

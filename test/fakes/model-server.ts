@@ -24,7 +24,8 @@ export interface FakeTurn {
   text?: string;
   /** Arguments are streamed in several fragments (OpenAI, Anthropic) or whole (Ollama). */
   toolCalls?: FakeToolCall[];
-  usage?: { inputTokens: number; outputTokens: number };
+  /** cachedInputTokens: how many of inputTokens were prompt-cache reads (OpenAI's cached_tokens; Anthropic's cache_read_input_tokens, its input_tokens then the rest). */
+  usage?: { inputTokens: number; outputTokens: number; cachedInputTokens?: number };
   finish?: 'stop' | 'length' | 'tool-calls';
   /** Reply with this HTTP status and the wire format's error body instead of a completion. */
   status?: number;
@@ -86,7 +87,7 @@ export interface Frame {
 export interface NormalizedTurn {
   pieces: string[];
   toolCalls: { id: string; name: string; argsText: string; argsObject: Record<string, unknown>; fragments: string[] }[];
-  usage: { inputTokens: number; outputTokens: number };
+  usage: { inputTokens: number; outputTokens: number; cachedInputTokens?: number };
   finish: 'stop' | 'length' | 'tool-calls';
 }
 

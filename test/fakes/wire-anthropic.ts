@@ -33,7 +33,7 @@ export const anthropicWire: WireFormat = {
         content: [],
         stop_reason: null,
         stop_sequence: null,
-        usage: { input_tokens: turn.usage.inputTokens, output_tokens: 1 },
+        usage: { ...inputUsage(turn), output_tokens: 1 },
       },
     });
     let index = 0;
@@ -78,7 +78,7 @@ export const anthropicWire: WireFormat = {
       ],
       stop_reason: STOP[turn.finish],
       stop_sequence: null,
-      usage: { input_tokens: turn.usage.inputTokens, output_tokens: turn.usage.outputTokens },
+      usage: { ...inputUsage(turn), output_tokens: turn.usage.outputTokens },
     };
   },
 
@@ -87,3 +87,10 @@ export const anthropicWire: WireFormat = {
     return { type: 'error', error: { type: type ?? fallback, message } };
   },
 };
+
+/** Anthropic's input_tokens leaves cache reads out: they come as cache_read_input_tokens (only when a turn has any). */
+function inputUsage(turn: NormalizedTurn): { input_tokens: number; cache_read_input_tokens?: number } {
+  const cached = turn.usage.cachedInputTokens;
+  if (cached === undefined) return { input_tokens: turn.usage.inputTokens };
+  return { input_tokens: turn.usage.inputTokens - cached, cache_read_input_tokens: cached };
+}

@@ -63,6 +63,12 @@ export const openaiWire: WireFormat = {
 };
 
 function usageOf(turn: NormalizedTurn) {
-  const { inputTokens, outputTokens } = turn.usage;
-  return { prompt_tokens: inputTokens, completion_tokens: outputTokens, total_tokens: inputTokens + outputTokens };
+  const { inputTokens, outputTokens, cachedInputTokens } = turn.usage;
+  return {
+    prompt_tokens: inputTokens,
+    completion_tokens: outputTokens,
+    total_tokens: inputTokens + outputTokens,
+    // prompt_tokens counts the cached ones too; only sent when a turn asks for it.
+    ...(cachedInputTokens !== undefined ? { prompt_tokens_details: { cached_tokens: cachedInputTokens } } : {}),
+  };
 }

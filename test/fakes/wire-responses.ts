@@ -98,7 +98,7 @@ function responseObject(model: string, status: string, output: OutputItem[], tur
     usage: turn
       ? {
           input_tokens: turn.usage.inputTokens,
-          input_tokens_details: { cached_tokens: 0 },
+          input_tokens_details: { cached_tokens: turn.usage.cachedInputTokens ?? 0 },
           output_tokens: turn.usage.outputTokens,
           output_tokens_details: { reasoning_tokens: 0 },
           total_tokens: turn.usage.inputTokens + turn.usage.outputTokens,

@@ -6,6 +6,7 @@ import SQLite from 'better-sqlite3';
 import { BIN, makeWorkspace, TEST_KEYS, TestClient, type Profile, type Workspace } from '../e2e/harness.js';
 import type { FakeModelServer } from '../fakes/model-server.js';
 import { closedPort } from '../fakes/ports.js';
+export { prng } from '../fakes/random.js';
 
 /** Shared by the fault-injection suite: configs, servers, a seeded PRNG, raw frames, the store. */
 
@@ -55,17 +56,6 @@ export async function startClient(workspace: Workspace, profile: Profile = 'neov
   return client;
 }
 
-/** mulberry32: tiny, seedable, good enough to make fuzz failures reproducible. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One LSP frame; `lengthDelta` lies about the body length. */
 export function frame(body: string | Buffer, lengthDelta = 0): Buffer {

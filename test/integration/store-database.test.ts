@@ -160,7 +160,8 @@ describe('openDatabase', () => {
     const handle = await open(file);
     const { sqlite } = handle;
     const proposalIndexes = () => sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'proposals' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all();
-    expect(proposalIndexes()).toEqual(['proposals_run', 'proposals_session_created']);
+    // At the latest schema: 0010 (undo) and 0011 (provenance) add partial indexes over applied proposals.
+    expect(proposalIndexes()).toEqual(['proposals_applied', 'proposals_applied_files', 'proposals_run', 'proposals_session_created']);
     const setStatus = (id: string, status: string) => sqlite.prepare('UPDATE proposals SET status = ? WHERE id = ?').run(status, id);
     expect(() => setStatus(discarded.id, 'bogus')).toThrow(/CHECK constraint/);
 
@@ -179,7 +180,7 @@ describe('openDatabase', () => {
     await migrate(handle, 'latest');
     setStatus(doubtful.id, 'unconfirmed');
     expect(() => setStatus(discarded.id, 'bogus')).toThrow(/CHECK constraint/);
-    expect(proposalIndexes()).toEqual(['proposals_run', 'proposals_session_created']);
+    expect(proposalIndexes()).toEqual(['proposals_applied', 'proposals_applied_files', 'proposals_run', 'proposals_session_created']);
     // Foreign keys still hold after the rebuild (and deleting the session below cascades).
     expect(sqlite.pragma('foreign_key_check')).toEqual([]);
     await handle.db.destroy();

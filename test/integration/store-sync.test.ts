@@ -4,6 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Migrator } from 'kysely';
+import { openDatabase } from '../../server/src/store/database.js';
+import { migrationProvider } from '../../server/src/store/migrations.js';
 import { Store } from '../../server/src/store/store.js';
 
 // The local half of team sync (migration 0008): the trigger-filled outbox, teammates' records,
@@ -112,13 +115,12 @@ describe('the sync outbox', () => {
     const session = await store.createSession({ workspaceUri: WORKSPACE, title: 't', provider: 'p' });
     for (let i = 0; i < 50; i++) await store.addMessage({ sessionId: session.id, role: 'user', content: `m${i}` });
     await store.close();
-    const sqlite = new SQLite(file);
-    sqlite.exec("UPDATE messages SET uid = NULL; DELETE FROM kysely_migration WHERE name = '0008_team_sync'");
-    // Undo 0008 by hand so reopening runs it again over existing rows.
-    for (const name of sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%_sync_%'").pluck().all() as string[]) sqlite.exec(`DROP TRIGGER ${name}`);
-    sqlite.exec('DROP INDEX messages_uid; ALTER TABLE messages DROP COLUMN uid; ALTER TABLE workspaces DROP COLUMN team_identity; ALTER TABLE sessions DROP COLUMN continues_session_id');
-    sqlite.exec('DROP TABLE sync_outbox; DROP TABLE sync_state; DROP TABLE team_sessions; DROP TABLE team_runs; DROP TABLE team_messages; DROP TABLE team_proposals');
-    sqlite.close();
+    // Down to just before 0008 (later migrations are undone first), then up again over the rows.
+    const handle = await openDatabase(file);
+    const down = await new Migrator({ db: handle.db, provider: migrationProvider }).migrateTo('0007_proposal_evidence');
+    expect(down.error).toBeUndefined();
+    expect(handle.sqlite.prepare("SELECT count(*) FROM pragma_table_info('messages') WHERE name = 'uid'").pluck().get()).toBe(0);
+    await handle.db.destroy();
     await open();
     const check = new SQLite(file, { readonly: true });
     const uids = check.prepare('SELECT uid FROM messages').pluck().all() as string[];

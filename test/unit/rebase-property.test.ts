@@ -1,6 +1,7 @@
 import { diff3Merge } from 'node-diff3';
 import { describe, expect, it } from 'vitest';
 import { rebase } from '../../server/src/agent/proposals/rebase.js';
+import { prng } from '../fakes/random.js';
 
 /**
  * The rebase against a reference 3-way merge (node-diff3) over generated base / user / agent
@@ -8,17 +9,6 @@ import { rebase } from '../../server/src/agent/proposals/rebase.js';
  * repeat lines often; lines end in LF, CRLF or a lone CR, and a text may lack its final newline.
  */
 
-/** mulberry32: a small seeded PRNG, so a failure is reproducible from the seed it prints. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = ['a', 'b', 'c', 'a', 'b', 'd', ''];
 const ENDINGS = ['\n', '\n', '\n', '\r\n', '\r\n', '\r'];

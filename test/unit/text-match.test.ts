@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { explainNoMatch } from '../../server/src/agent/tools/edit-hints.js';
 import { closestRegion, locateEdit, type Tolerance } from '../../server/src/agent/tools/text-match.js';
+import { prng } from '../fakes/random.js';
 
 /**
  * edit_file's tolerant matching over generated files: random lines (each carrying a unique id, so
@@ -10,17 +11,6 @@ import { closestRegion, locateEdit, type Tolerance } from '../../server/src/agen
  * level that explains the distortion.
  */
 
-/** mulberry32: a small seeded PRNG, so a failure is reproducible from the seed it prints. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = ['return', 'const', 'value', '=', '+', 'call(x)', '{', '}', 'if', 'a.b', '"s t"', '// note'];
 const DISTORTIONS = ['trailing', 'eol', 'numbers', 'indent-in', 'indent-out'] as const;

@@ -22,10 +22,12 @@ import {
 } from '@agentclientprotocol/sdk';
 import { acpApprover } from './approvals.js';
 import { applyProposal, diskAccess, type FileAccess } from '../agent/proposals/apply-without-editor.js';
+import { undoLatest } from '../agent/proposals/undo.js';
 import type { RunHandle } from '../agent/agent.js';
 import { AskError } from '../agent/agent.js';
 import type { Proposal } from '../agent/proposals/proposal.js';
 import type { AgentRuntime } from '../agent/runtime.js';
+import { sendUsageUpdate } from './usage-update.js';
 import { loadTranscript, transcriptTimeline } from '../agent/history/transcript.js';
 import { isInside } from '../agent/workspace/workspace-files.js';
 import { proposalToolCall, proposalToolCallId, replayUpdates, updateForEvent } from './updates.js';
@@ -173,6 +175,12 @@ export class CodebenchAcpAgent {
     if (instruction === '') throw RequestError.invalidParams({ prompt: params.prompt }, 'the prompt has no text');
     session.cancelled = false;
     const update = (value: SessionUpdate) => client.notify('session/update', { sessionId: session.id, update: value });
+    if (instruction === '/undo') {
+      // The last applied change reverted through the editor's fs (a created file deleted from disk); no model call.
+      const undone = await undoLatest(await this.runtime.store(), pathToFileURL(session.cwd).href, { access: this.fileAccess(session), sensitive: this.runtime.agent.sensitiveFiles() });
+      await update({ sessionUpdate: 'agent_message_chunk', content: { type: 'text', text: `codebench: ${undone.message}` } });
+      return { stopReason: 'end_turn' };
+    }
     const store = await this.runtime.store();
     if (!session.titled) {
       await store.setSessionTitle(session.id, instruction.replace(/\s+/g, ' ').slice(0, 80));
@@ -204,6 +212,7 @@ export class CodebenchAcpAgent {
     try {
       const outcome = await session.run.done;
       await sending;
+      await sendUsageUpdate(this.runtime, session.id, update);
       if (outcome.status === 'cancelled' || session.cancelled) return { stopReason: 'cancelled' };
       if (outcome.status === 'failed') {
         await update({ sessionUpdate: 'agent_message_chunk', content: { type: 'text', text: `\n\ncodebench: ${outcome.summary}` } });

@@ -11,6 +11,7 @@ import type { RunEvent } from './events.js';
 import { runExternal } from './run/cli-agent-driver.js';
 import { RunDeadline } from './run/run-deadline.js';
 import type { ToolCallRecord } from './run/loop.js';
+import { modelCallRecorder } from './usage-recorder.js';
 import type { AskContext } from './run/prompt.js';
 import { PendingProposals } from './proposals/pending-proposals.js';
 import { EvidenceRecorder, withEvidence, type CommandEvidence } from './proposals/evidence.js';
@@ -173,6 +174,7 @@ export class Agent {
     context.sensitive = this.sensitiveFiles();
     context.memoryFacts = memoryFacts;
     context.memory = projectMemory(store, request.workspaceUri, run.id);
+    context.onModelCall = modelCallRecorder(store, { runId: run.id, sessionId, workspaceUri: request.workspaceUri }, this.dependencies.log);
     context.commandCopy = { shadowsDirectory: this.dependencies.shadowsDirectory, sharedDirectories: config.commands?.sharedDirectories };
     context.commands = new CommandGate({
       store,

@@ -1,3 +1,4 @@
+import { createInterface as createPromiseInterface } from 'node:readline/promises';
 import { createInterface, type Interface } from 'node:readline';
 import type { ApprovalDecision, Approver } from '../agent/commands/approvals.js';
 import type { CliContext } from './context.js';
@@ -70,4 +71,22 @@ function askOn(readline: Interface, query: string, signal: AbortSignal): Promise
       resolve(answer);
     });
   });
+}
+
+/**
+ * Apply / Discard, as `ask` and `undo` ask: anything but a clear "apply" discards, so Enter alone
+ * never writes files; on a terminal readline takes Ctrl-C itself, which also discards.
+ */
+export async function confirmApply(context: CliContext, question: string): Promise<boolean> {
+  const readline = createPromiseInterface({ input: context.io.stdin, output: context.io.stderr });
+  const abort = new AbortController();
+  readline.on('SIGINT', () => abort.abort());
+  try {
+    const answer = (await readline.question(question, { signal: abort.signal })).trim().toLowerCase();
+    return answer === 'a' || answer === 'apply' || answer === 'y' || answer === 'yes';
+  } catch {
+    return false;
+  } finally {
+    readline.close();
+  }
 }

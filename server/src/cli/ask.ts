@@ -1,8 +1,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import { InvalidArgumentError } from 'commander';
 import type { AskRequest } from '../agent/agent.js';
+import { confirmApply } from './approve-prompt.js';
 import { CliError, type CliContext } from './context.js';
 import { sessionToContinue } from './continue-session.js';
 import type { Register } from './subcommand.js';
@@ -99,7 +99,7 @@ async function runAsk(context: CliContext, instruction: string, options: AskOpti
       return 0;
     }
     // The default is said out loud: Enter alone discards.
-    const answer = await confirm(context, 'Apply these changes? [a]pply / [d]iscard (default: discard): ');
+    const answer = await confirmApply(context, 'Apply these changes? [a]pply / [d]iscard (default: discard): ');
     if (answer) return (await applyAndReport(context, outcome.proposal)) ? 0 : 1;
     await context.runtime().agent.proposals.settle(outcome.proposal.id, 'discarded');
     context.io.stderr.write('discarded\n');
@@ -109,18 +109,3 @@ async function runAsk(context: CliContext, instruction: string, options: AskOpti
   }
 }
 
-/** Apply / Discard; anything but a clear "apply" discards, so Enter alone never writes files. */
-async function confirm(context: CliContext, question: string): Promise<boolean> {
-  const readline = createInterface({ input: context.io.stdin, output: context.io.stderr });
-  // On a terminal readline takes Ctrl-C itself; treat it as "discard".
-  const abort = new AbortController();
-  readline.on('SIGINT', () => abort.abort());
-  try {
-    const answer = (await readline.question(question, { signal: abort.signal })).trim().toLowerCase();
-    return answer === 'a' || answer === 'apply' || answer === 'y' || answer === 'yes';
-  } catch {
-    return false;
-  } finally {
-    readline.close();
-  }
-}

@@ -11,11 +11,15 @@ import { registerMemory } from './memory.js';
 import { registerPolicy } from './policy.js';
 import { registerHelixConfig } from './helix-config.js';
 import { registerSync } from './sync.js';
+import { registerBlame } from './blame.js';
+import { registerUndo } from './undo.js';
+import { registerUsage } from './usage.js';
+import { registerModels } from './models.js';
 import type { Register } from './subcommand.js';
 import { visible } from './terminal-text.js';
 
 /** Subcommands, one module each; `lsp` is handled before this module loads (start-up speed). */
-const COMMANDS: Register[] = [registerAsk, registerChat, registerHistory, registerMemory, registerDoctor, registerConfig, registerHelixConfig, registerKeys, registerPolicy, registerSync];
+const COMMANDS: Register[] = [registerAsk, registerChat, registerHistory, registerMemory, registerDoctor, registerConfig, registerHelixConfig, registerKeys, registerPolicy, registerSync, registerUndo, registerBlame, registerUsage, registerModels];
 
 export function buildProgram(context: CliContext, version: string): Command {
   const program = new Command('codebench')

@@ -157,6 +157,7 @@ export function resolveConfig(layers: Array<{ source: string; config: ConfigFile
     if (config.maxSteps !== undefined) merged.maxSteps = config.maxSteps;
     if (config.maxRunSeconds !== undefined) merged.maxRunSeconds = config.maxRunSeconds;
     if (config.commands !== undefined) merged.commands = { ...merged.commands, ...config.commands };
+    if (config.provenance !== undefined) merged.provenance = { ...merged.provenance, ...config.provenance };
     if (config.sync !== undefined) {
       const sync = { ...merged.sync, ...config.sync };
       merged.sync = { ...sync, share: sync.share ?? [], intervalSeconds: sync.intervalSeconds ?? DEFAULT_SYNC_INTERVAL_SECONDS };

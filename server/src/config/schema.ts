@@ -39,6 +39,13 @@ const providerBase = {
   tools: z.enum(['auto', 'native', 'text']).optional(),
   /** Providers that take the turn, in order, when this one fails before its first token. */
   fallback: z.array(z.string().min(1)).optional(),
+  /**
+   * USD per million tokens, for `codebench usage`. Local providers (ollama) cost nothing; a CLI's
+   * own reported cost wins over this.
+   */
+  price: z
+    .strictObject({ input: z.number().min(0), output: z.number().min(0), cachedInput: z.number().min(0).optional() })
+    .optional(),
 };
 
 const httpProvider = z.strictObject({
@@ -54,7 +61,32 @@ const cliProvider = z.strictObject({
   args: z.array(z.string()).optional(),
 });
 
-export const providerConfigSchema = z.discriminatedUnion('kind', [httpProvider, cliProvider]);
+/**
+ * A GGUF model run in process through node-llama-cpp (providers/llama-cpp.ts): `model` names a file
+ * from `codebench models list`, or `modelPath` is the absolute path of a .gguf.
+ */
+const llamaCppProvider = z
+  .strictObject({
+    kind: z.literal('llama-cpp'),
+    ...providerBase,
+    model: z.string().min(1).optional(),
+    modelPath: z
+      .string()
+      .min(1)
+      .refine((path) => path.startsWith('/') || /^[A-Za-z]:[\\/]/.test(path), 'must be an absolute path to a .gguf file')
+      .optional(),
+    /** Layers offloaded to the GPU: "auto" (as many as fit; none on a CPU-only build) or a count. */
+    gpuLayers: z.union([z.literal('auto'), z.number().int().min(0).max(1000)]).optional(),
+    /** Seconds an unused model stays in memory after its last turn. */
+    idleUnloadSeconds: z.number().min(0).max(86_400).optional(),
+    /** CPU threads for generation; node-llama-cpp's default (the machine's cores) when absent. */
+    threads: z.number().int().min(1).max(256).optional(),
+  })
+  .refine((config) => config.model !== undefined || config.modelPath !== undefined, {
+    message: 'needs "model" (a name from `codebench models list`) or "modelPath" (an absolute path to a .gguf file)',
+  });
+
+export const providerConfigSchema = z.discriminatedUnion('kind', [httpProvider, cliProvider, llamaCppProvider]);
 
 export const presetSchema = z.strictObject({
   title: z.string().min(1),
@@ -199,10 +231,13 @@ export const configSchema = z.strictObject({
   commands: commandsSchema.optional(),
   /** Team history on PostgreSQL; read only from the user's config file. */
   sync: syncSchema.optional(),
+  /** Who wrote a line: `hover: false` turns the hover off (`codebench/provenance` still answers). */
+  provenance: z.strictObject({ hover: z.boolean().optional() }).optional(),
 });
 
 export type ProviderConfig = z.infer<typeof providerConfigSchema>;
 export type HttpProviderConfig = z.infer<typeof httpProvider>;
+export type LlamaCppProviderConfig = z.infer<typeof llamaCppProvider>;
 export type Preset = z.infer<typeof presetSchema>;
 export type ConfigFile = z.infer<typeof configSchema>;
 
@@ -230,6 +265,8 @@ export interface Config {
   commands?: z.infer<typeof commandsSchema>;
   /** Team history sync; absent unless the user's config file sets it. */
   sync?: ResolvedSyncConfig;
+  /** Absent means the defaults (hover on). */
+  provenance?: { hover?: boolean };
 }
 
 export const DEFAULT_OLLAMA_MODEL = 'qwen2.5-coder:7b';

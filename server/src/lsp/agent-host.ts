@@ -12,6 +12,8 @@ import type { DocumentStore } from './documents.js';
 import type { EditorClient } from './editor-client.js';
 import { ReviewService } from './review.js';
 import { TranscriptChat } from './transcript-chat.js';
+import { AppliedProposals } from './applied-proposals.js';
+import { UndoFlow } from './undo-flow.js';
 
 export interface AgentHostOptions {
   client: EditorClient;
@@ -39,6 +41,9 @@ export class AgentHost {
   readonly askFlow: AskFlow;
   readonly chat: TranscriptChat;
   readonly approvals: LspApprovals;
+  /** Recently applied proposals in memory (the "Undo agent edit" code actions) and undo / re-apply. */
+  readonly applied: AppliedProposals;
+  readonly undo: UndoFlow;
   /** The document last opened, edited or asked about: where a bare-string `codebench.ask` goes. */
   #lastActiveUri: string | undefined;
   #teamSync: Promise<TeamSync | undefined> | undefined;
@@ -65,6 +70,18 @@ export class AgentHost {
       workspaceFolders: options.workspaceFolders,
     });
     options.documents.documents.onDidChangeContent(({ document }) => this.noteActive(document.uri));
+    this.applied = new AppliedProposals(options.documents);
+    this.agent.proposals.onSettled((proposal) => this.applied.addSettled(proposal));
+    this.undo = new UndoFlow({
+      store: () => this.store(),
+      documents: options.documents,
+      client: options.client,
+      applied: this.applied,
+      sensitive: () => this.agent.sensitiveFiles(),
+      buildEdit: (files) => this.review.buildEdit(files),
+      workspaceFolders: options.workspaceFolders,
+      lastActiveUri: () => this.#lastActiveUri,
+    });
   }
 
   get lastActiveUri(): string | undefined {
@@ -87,6 +104,8 @@ export class AgentHost {
         workspaces: this.options.workspaceFolders().map((root) => ({ uri: pathToFileURL(root).href, root })),
         log: (message) => this.options.client.log(message),
       });
+      // "Undo agent edit" for proposals applied before this server started: once, in the background.
+      void this.applied.loadOnce(store, (message) => this.options.client.log(message));
     }, () => undefined);
     return opening;
   }

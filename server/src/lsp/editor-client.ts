@@ -23,6 +23,8 @@ export interface ClientFeatures {
   runEvents: boolean;
   /** The client reviews proposals itself (hunks inline): no prompt from the server. */
   inlineReview: boolean;
+  /** Hover content as Markdown (the client lists it in `textDocument.hover.contentFormat`, or says nothing). */
+  hoverMarkdown: boolean;
 }
 
 export function clientFeatures(capabilities: ClientCapabilities): ClientFeatures {
@@ -34,6 +36,7 @@ export function clientFeatures(capabilities: ClientCapabilities): ClientFeatures
     createFiles: capabilities.workspace?.workspaceEdit?.resourceOperations?.includes('create') === true,
     runEvents: experimental.codebench?.runEvents === true,
     inlineReview: experimental.codebench?.inlineReview === true,
+    hoverMarkdown: capabilities.textDocument?.hover?.contentFormat?.includes('markdown') ?? true,
   };
 }
 

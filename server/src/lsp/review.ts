@@ -23,7 +23,8 @@ import { buildWorkspaceEdit, ProposalCodeActions } from './proposal-actions.js';
 import { ProposalDiagnostics } from './proposal-diagnostics.js';
 import { DiskTexts, ProposalViews, ReadError, readDisk } from './proposal-view.js';
 
-export type ReviewOutcome = 'applied' | 'unconfirmed' | 'discarded' | 'conflict' | 'pending';
+/** `reverted`: the recorded fate of a proposal undone since (re-applying it goes through lsp/undo-flow.ts). */
+export type ReviewOutcome = 'applied' | 'unconfirmed' | 'discarded' | 'conflict' | 'reverted' | 'pending';
 
 const CONFIRM_TIMEOUT_MS = 3000;
 /** How long a late didChange can still turn `unconfirmed` into `applied`; then it is let go. */

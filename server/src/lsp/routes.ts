@@ -1,4 +1,4 @@
-import type { CancellationToken, CodeActionParams, ExecuteCommandParams } from 'vscode-languageserver';
+import type { CancellationToken, CodeActionParams, ExecuteCommandParams, HoverParams } from 'vscode-languageserver';
 import { parseDeclared } from '../protocol/params.js';
 import { invalidParams, type AgentHost } from './agent-host.js';
 import { approvalRoutes } from './handlers/approvals.js';
@@ -8,11 +8,14 @@ import { healthRoutes } from './handlers/health.js';
 import { historyRoutes } from './handlers/history.js';
 import { memoryRoutes } from './handlers/memory.js';
 import { proposalRoutes } from './handlers/proposals.js';
+import { hover, provenanceRoutes } from './handlers/provenance.js';
 import { runRoutes } from './handlers/runs.js';
+import { undoRoutes } from './handlers/undo.js';
+import { usageRoutes } from './handlers/usage.js';
 import type { Declaration, HandlerContext, Route } from './route.js';
 
 /** Every custom request and command, one handler file per feature. */
-const ROUTES: Route[] = [...runRoutes, ...proposalRoutes, ...historyRoutes, ...chatRoutes, ...approvalRoutes, ...healthRoutes, ...memoryRoutes];
+const ROUTES: Route[] = [...runRoutes, ...proposalRoutes, ...historyRoutes, ...chatRoutes, ...approvalRoutes, ...healthRoutes, ...memoryRoutes, ...undoRoutes, ...provenanceRoutes, ...usageRoutes];
 
 const requests = new Map<string, Route>();
 const commands = new Map<string, Route>();
@@ -44,6 +47,10 @@ export function handleExecuteCommand(host: AgentHost, params: ExecuteCommandPara
 
 export function handleCodeActions(host: AgentHost, params: CodeActionParams) {
   return codeActions(host, params);
+}
+
+export function handleHover(host: AgentHost, params: HoverParams) {
+  return hover(host, params);
 }
 
 /** For tests: the declarations that have a handler. */

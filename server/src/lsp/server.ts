@@ -33,6 +33,7 @@ type Routes = typeof import('./routes.js');
 const REQUESTS: Array<[string, RequestHandler]> = [
   ['textDocument/codeAction', (host, routes, params) => routes.handleCodeActions(host, standardParams('textDocument/codeAction', params) as never)],
   ['workspace/executeCommand', (host, routes, params, token) => routes.handleExecuteCommand(host, standardParams('workspace/executeCommand', params) as never, token)],
+  ['textDocument/hover', (host, routes, params) => routes.handleHover(host, standardParams('textDocument/hover', params) as never)],
   ...Object.values(Requests).map(({ method }): [string, RequestHandler] => [method, (host, routes, params, token) => routes.handleRequest(host, method, params, token)]),
 ];
 
@@ -124,6 +125,7 @@ export function startServer(connection: Connection, options: ServerOptions): voi
           resolveProvider: false,
         },
         executeCommandProvider: { commands: Object.values(Commands).map((declaration) => declaration.command) },
+        hoverProvider: true,
         workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
         experimental: { codebench: { runEvents: true } },
       },
@@ -231,6 +233,10 @@ function standardParams(method: string, params: unknown): unknown {
     return params;
   }
   if (!isObject(params.textDocument) || typeof params.textDocument.uri !== 'string') fail('params.textDocument.uri', 'must be a string');
+  if (method === 'textDocument/hover') {
+    if (!isPosition(params.position)) fail('params.position', 'must be an integer position');
+    return params;
+  }
   if (!isObject(params.range) || !isPosition(params.range.start) || !isPosition(params.range.end)) fail('params.range', 'must be a range of integer positions');
   if (!isObject(params.context) || !Array.isArray(params.context.diagnostics)) fail('params.context.diagnostics', 'must be an array');
   if (params.context.only !== undefined && !Array.isArray(params.context.only)) fail('params.context.only', 'must be an array');

@@ -1,5 +1,11 @@
 import type {
   ApproveCommandParams,
+  ProvenanceParams,
+  ProvenanceResult,
+  UndoParams,
+  UndoResult,
+  UsageParams,
+  UsageResult,
   AskFinished,
   AskParams,
   AskPromptParams,
@@ -111,6 +117,7 @@ export const Commands = {
   sendChat: command<SendChatParams, SendChatResult>('codebench.sendChat', { params: 'SendChatParams', result: 'SendChatResult' }),
   approveCommand: command<ApproveCommandParams, CommandAnswered>('codebench.approveCommand', { params: 'ApproveCommandParams', result: 'CommandAnswered' }),
   denyCommand: command<DenyCommandParams, CommandAnswered>('codebench.denyCommand', { params: 'DenyCommandParams', result: 'CommandAnswered' }),
+  undo: command<UndoParams, UndoResult>('codebench.undo', { params: 'UndoParams', result: 'UndoResult', optional: true }),
 } as const;
 
 export const Requests = {
@@ -125,6 +132,8 @@ export const Requests = {
   memoryList: request<MemoryListParams, MemoryListResult>('codebench/memory/list', { params: 'MemoryListParams', result: 'MemoryListResult', optional: true }),
   memoryAdd: request<MemoryAddParams, MemoryAddResult>('codebench/memory/add', { params: 'MemoryAddParams', result: 'MemoryAddResult' }),
   memoryRemove: request<MemoryRemoveParams, MemoryRemoveResult>('codebench/memory/remove', { params: 'MemoryRemoveParams', result: 'MemoryRemoveResult' }),
+  provenance: request<ProvenanceParams, ProvenanceResult>('codebench/provenance', { params: 'ProvenanceParams', result: 'ProvenanceResult' }),
+  usage: request<UsageParams, UsageResult>('codebench/usage', { params: 'UsageParams', result: 'UsageResult', optional: true }),
 } as const;
 
 export const Notifications = {

@@ -66,6 +66,16 @@ export const memoryAddParamsSchema = z.object({
   workspaceUri: z.string().min(1).optional(),
 });
 export const memoryRemoveParamsSchema = z.object({ id: z.string().trim().min(1, 'must not be empty') });
+export const undoParamsSchema = z.object({ proposalId: z.string().min(1).optional() });
+export const provenanceParamsSchema = z.object({ uri: z.string().min(1), line: z.number().int().min(0) });
+export const usageParamsSchema = z.object({
+  since: z
+    .string()
+    // A bare number is no date here, though Date.parse would take "7" as a year.
+    .refine((value) => /^\d+[dhm]$/.test(value) || (/^\d{4}-\d{2}-\d{2}(?:$|[T ])/.test(value) && !Number.isNaN(Date.parse(value))), 'must be like 7d, 24h, 90m or an ISO-8601 date')
+    .optional(),
+  by: z.enum(['provider', 'model', 'day', 'session']).optional(),
+});
 
 export type ParseOutcome<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -96,6 +106,8 @@ export const requestSchemas: Schemas<typeof Requests> = {
   memoryList: memoryListParamsSchema,
   memoryAdd: memoryAddParamsSchema,
   memoryRemove: memoryRemoveParamsSchema,
+  provenance: provenanceParamsSchema,
+  usage: usageParamsSchema,
 };
 
 export const commandSchemas: Schemas<typeof Commands> = {
@@ -110,6 +122,7 @@ export const commandSchemas: Schemas<typeof Commands> = {
   sendChat: sendChatParamsSchema,
   approveCommand: approveCommandSchema,
   denyCommand: denyCommandSchema,
+  undo: undoParamsSchema,
 };
 
 const byDeclaration = new Map<RequestDeclaration | CommandDeclaration, z.ZodType>([

@@ -112,7 +112,7 @@ export interface ProposalInfo {
   id: string;
   runId: string;
   sessionId: string;
-  status: 'proposed' | 'applied' | 'unconfirmed' | 'discarded' | 'conflict';
+  status: 'proposed' | 'applied' | 'unconfirmed' | 'discarded' | 'conflict' | 'reverted';
   summary: string;
   files: Array<{ uri: string; path: string; baseVersion: number | null; created: boolean }>;
   /** Unified diff of the whole proposal. */
@@ -129,7 +129,7 @@ export interface ProposalInfo {
 export interface ProposalHunks {
   proposalId: string;
   summary: string;
-  status: 'proposed' | 'applied' | 'unconfirmed' | 'discarded' | 'conflict';
+  status: 'proposed' | 'applied' | 'unconfirmed' | 'discarded' | 'conflict' | 'reverted';
   /** Set when the proposal no longer applies to the current text. */
   conflict?: string;
   /** The commands run after the last edit; absent when the run ran no command. */
@@ -236,7 +236,7 @@ export interface ProposalHunksParams {
 }
 
 export interface ReviewResult {
-  status: 'applied' | 'unconfirmed' | 'discarded' | 'conflict' | 'pending';
+  status: 'applied' | 'unconfirmed' | 'discarded' | 'conflict' | 'reverted' | 'pending';
 }
 
 export interface PreviewResult {
@@ -341,3 +341,5 @@ export type AskPromptResult = AskStarted | null;
 
 /** Result of `codebench.sendChat`: null when nothing was written under `## you`. */
 export type SendChatResult = AskStarted | null;
+
+export type * from './shapes-insight.js';

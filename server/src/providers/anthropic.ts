@@ -40,6 +40,7 @@ export async function* streamAnthropic(call: ProviderCall): AsyncGenerator<Strea
   const toolBlocks = new Map<number, { id: string; name: string; json: string }>();
   let inputTokens = 0;
   let outputTokens = 0;
+  let cachedInputTokens = 0;
   let stopReason: string | null | undefined;
   let stopped = false;
 
@@ -49,6 +50,7 @@ export async function* streamAnthropic(call: ProviderCall): AsyncGenerator<Strea
       case 'message_start': {
         const u = event.message.usage;
         inputTokens = u.input_tokens + (u.cache_creation_input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0);
+        cachedInputTokens = u.cache_read_input_tokens ?? 0;
         outputTokens = u.output_tokens;
         break;
       }
@@ -84,6 +86,7 @@ export async function* streamAnthropic(call: ProviderCall): AsyncGenerator<Strea
         // message_delta counts are cumulative; newer API versions repeat the input counts here.
         if (u.input_tokens != null) {
           inputTokens = u.input_tokens + (u.cache_creation_input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0);
+          cachedInputTokens = u.cache_read_input_tokens ?? 0;
         }
         outputTokens = u.output_tokens;
         break;
@@ -101,7 +104,8 @@ export async function* streamAnthropic(call: ProviderCall): AsyncGenerator<Strea
       message: `${call.providerName} (${call.kind} at ${call.baseURL}) ended the stream before message_stop; the response is incomplete.`,
     });
   }
-  yield { type: 'usage', usage: { inputTokens, outputTokens } };
+  // Cache writes stay plain input tokens; only cache reads are the cheaper cached ones.
+  yield { type: 'usage', usage: { inputTokens, outputTokens, ...(cachedInputTokens > 0 ? { cachedInputTokens } : {}) } };
   yield { type: 'finish', reason: mapStopReason(stopReason) };
 }
 

@@ -190,7 +190,8 @@ export class ClaudeStreamParser {
     if (usage) {
       // Cached prompt tokens are still tokens the model read; the CLI reports them apart.
       const input = (num(usage.input_tokens) ?? 0) + (num(usage.cache_creation_input_tokens) ?? 0) + (num(usage.cache_read_input_tokens) ?? 0);
-      this.usage = { inputTokens: input, outputTokens: num(usage.output_tokens) ?? 0 };
+      const cached = num(usage.cache_read_input_tokens) ?? 0;
+      this.usage = { inputTokens: input, outputTokens: num(usage.output_tokens) ?? 0, ...(cached > 0 ? { cachedInputTokens: cached } : {}) };
     }
     this.costUsd = num(line.total_cost_usd) ?? this.costUsd;
     const errors = Array.isArray(line.errors) ? line.errors.map((error) => (typeof error === 'string' ? error : JSON.stringify(error))) : [];

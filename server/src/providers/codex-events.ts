@@ -208,13 +208,16 @@ export class CodexEventParser {
     return out;
   }
 
+  /** codex reports input_tokens with the cached ones included and cached_input_tokens apart, as OpenAI does. */
   private addUsage(value: unknown): void {
-    const usage = value as { input_tokens?: unknown; output_tokens?: unknown } | undefined;
+    const usage = value as { input_tokens?: unknown; output_tokens?: unknown; cached_input_tokens?: unknown } | undefined;
     if (typeof usage?.input_tokens !== 'number' && typeof usage?.output_tokens !== 'number') return;
     const previous = this.summaryState.usage ?? { inputTokens: 0, outputTokens: 0 };
+    const cached = (previous.cachedInputTokens ?? 0) + (typeof usage.cached_input_tokens === 'number' ? usage.cached_input_tokens : 0);
     this.summaryState.usage = {
       inputTokens: previous.inputTokens + (typeof usage.input_tokens === 'number' ? usage.input_tokens : 0),
       outputTokens: previous.outputTokens + (typeof usage.output_tokens === 'number' ? usage.output_tokens : 0),
+      ...(cached > 0 ? { cachedInputTokens: cached } : {}),
     };
   }
 }

@@ -6,6 +6,7 @@ import type {
   ChatCompletionMessageParam,
   ChatCompletionTool,
 } from 'openai/resources/chat/completions';
+import type { CompletionUsage } from 'openai/resources/completions';
 import { ProviderError } from './errors.js';
 import { parseToolArguments, type ProviderCall } from './transport.js';
 import type { ChatMessage, FinishReason, StreamPart, ToolCall, Usage } from './types.js';
@@ -81,9 +82,7 @@ async function* streamChatCompletions(call: ProviderCall): AsyncGenerator<Stream
 
   for await (const chunk of stream as AsyncIterable<ChatCompletionChunk>) {
     call.touch();
-    if (chunk.usage) {
-      usage = { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens };
-    }
+    if (chunk.usage) usage = usageOf(chunk.usage);
     for (const choice of chunk.choices) {
       const delta = choice.delta;
       if (delta?.content) yield { type: 'text-delta', text: delta.content };
@@ -132,9 +131,7 @@ function* partsOfCompletion(completion: ChatCompletion, call: ProviderCall): Gen
     pending.set(index, { id: toolCall.id, name: toolCall.function.name, args: toolCall.function.arguments });
   });
   yield* drainToolCalls(pending);
-  if (completion.usage) {
-    yield { type: 'usage', usage: { inputTokens: completion.usage.prompt_tokens, outputTokens: completion.usage.completion_tokens } };
-  }
+  if (completion.usage) yield { type: 'usage', usage: usageOf(completion.usage) };
   const finish = mapFinish(choice.finish_reason);
   yield { type: 'finish', reason: pending.size > 0 && finish === 'stop' ? 'tool-calls' : finish };
 }
@@ -195,4 +192,14 @@ function toWireMessages(system: string, messages: ChatMessage[]): ChatCompletion
     }
   }
   return wire;
+}
+
+/** prompt_tokens already counts the cached ones; prompt_tokens_details says how many of them were. */
+function usageOf(usage: CompletionUsage): Usage {
+  const cached = usage.prompt_tokens_details?.cached_tokens;
+  return {
+    inputTokens: usage.prompt_tokens,
+    outputTokens: usage.completion_tokens,
+    ...(typeof cached === 'number' && cached > 0 ? { cachedInputTokens: cached } : {}),
+  };
 }

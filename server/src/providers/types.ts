@@ -9,7 +9,8 @@ export type ProviderKind =
   | 'anthropic'
   | 'ollama'
   | 'claude-cli'
-  | 'codex-cli';
+  | 'codex-cli'
+  | 'llama-cpp';
 
 export interface ToolCall {
   /** Provider-assigned id, echoed back in the tool result message. */
@@ -40,8 +41,11 @@ export interface ModelRequest {
 }
 
 export interface Usage {
+  /** Every prompt token the model read, cached ones included (OpenAI's prompt_tokens; Anthropic's three input counts summed). */
   inputTokens: number;
   outputTokens: number;
+  /** The part of inputTokens read from the provider's prompt cache, where the API reports it. */
+  cachedInputTokens?: number;
 }
 
 export type FinishReason = 'stop' | 'tool-calls' | 'length' | 'other';

@@ -69,6 +69,14 @@ const TRIGGERS = [
    END`,
 ];
 
+/**
+ * The queueing triggers of `proposals`, for a migration that rebuilds that table (dropping a table
+ * drops its triggers): the same SQL 0008 created.
+ */
+export function proposalSyncTriggers(): string[] {
+  return queueTriggers('proposals', 'proposal', 'id', sessionShared('NEW.session_id'));
+}
+
 const TRIGGER_NAMES = ['sessions', 'runs', 'messages', 'proposals'].flatMap((table) => [`${table}_sync_insert`, `${table}_sync_update`]).concat('sessions_sync_delete');
 
 export const teamSync: Migration = {

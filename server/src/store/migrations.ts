@@ -1,5 +1,9 @@
-import { sql, type Kysely, type Migration, type MigrationProvider, type RawBuilder } from 'kysely';
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { provenanceMigration } from './migration-provenance.js';
+import { rebuildProposals } from './proposals-rebuild.js';
+import { revertMigration } from './migration-revert.js';
 import { teamSync } from './migration-sync.js';
+import { usageMigration } from './migration-usage.js';
 
 /*
  * Migrations live in a static map rather than a scanned folder so a bundled server still finds
@@ -228,37 +232,15 @@ const commands: Migration = {
 };
 
 /**
- * `unconfirmed`: the editor answered `applied: true` but the server never saw the new text. SQLite
- * cannot alter a CHECK, so the table is rebuilt (inside the migration run's transaction) with its
- * rows and indexes; nothing references proposals, so dropping the old table cascades nowhere.
+ * `unconfirmed`: the editor answered `applied: true` but the server never saw the new text (a
+ * table rebuild: proposals-rebuild.ts).
  */
-async function rebuildProposals(db: Kysely<any>, statuses: readonly string[], copied: { status: RawBuilder<unknown>; detail: RawBuilder<unknown> }): Promise<void> {
-  await db.schema
-    .createTable('proposals_rebuilt')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('run_id', 'text', (c) => c.notNull().references('runs.id').onDelete('cascade'))
-    .addColumn('session_id', 'text', (c) => c.notNull().references('sessions.id').onDelete('cascade'))
-    .addColumn('status', 'text', (c) => c.notNull().check(sql`status in (${sql.join(statuses.map((status) => sql.lit(status)))})`))
-    .addColumn('summary', 'text', (c) => c.notNull())
-    .addColumn('files', 'text', (c) => c.notNull())
-    .addColumn('diff', 'text', (c) => c.notNull())
-    .addColumn('detail', 'text')
-    .addColumn('created_at', 'text', (c) => c.notNull())
-    .addColumn('decided_at', 'text')
-    .execute();
-  // rowid order is kept (listProposals breaks created_at ties by it).
-  await sql`
-    INSERT INTO proposals_rebuilt (rowid, id, run_id, session_id, status, summary, files, diff, detail, created_at, decided_at)
-    SELECT rowid, id, run_id, session_id, ${copied.status}, summary, files, diff, ${copied.detail}, created_at, decided_at FROM proposals ORDER BY rowid`.execute(db);
-  await db.schema.dropTable('proposals').execute();
-  await sql`ALTER TABLE proposals_rebuilt RENAME TO proposals`.execute(db);
-  await db.schema.createIndex('proposals_run').on('proposals').column('run_id').execute();
-  await db.schema.createIndex('proposals_session_created').on('proposals').columns(['session_id', 'created_at']).execute();
-}
+/** The proposals table as it was at 0004: no evidence column (0007), no sync triggers (0008). */
+const AT_0004 = { evidence: false, syncTriggers: false };
 
 const proposalUnconfirmed: Migration = {
   async up(db: Kysely<any>) {
-    await rebuildProposals(db, ['proposed', 'applied', 'unconfirmed', 'discarded', 'conflict'], { status: sql`status`, detail: sql`detail` });
+    await rebuildProposals(db, ['proposed', 'applied', 'unconfirmed', 'discarded', 'conflict'], { status: sql`status`, detail: sql`detail` }, AT_0004);
   },
   // The older schema has no such state: the editor said it applied the edit, so `applied`, with
   // the doubt kept in `detail`.
@@ -266,7 +248,7 @@ const proposalUnconfirmed: Migration = {
     await rebuildProposals(db, ['proposed', 'applied', 'discarded', 'conflict'], {
       status: sql`CASE status WHEN 'unconfirmed' THEN 'applied' ELSE status END`,
       detail: sql`CASE status WHEN 'unconfirmed' THEN 'unconfirmed: ' || coalesce(detail, 'the editor did not send the new text') ELSE detail END`,
-    });
+    }, AT_0004);
   },
 };
 
@@ -340,6 +322,9 @@ export const migrations: Record<string, Migration> = {
   '0006_memory': memory,
   '0007_proposal_evidence': proposalEvidence,
   '0008_team_sync': teamSync,
+  '0009_model_calls': usageMigration,
+  '0010_proposal_reverted': revertMigration,
+  '0011_proposal_provenance': provenanceMigration,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -81,6 +81,47 @@ export async function listProposals(
   return rows.map(toProposalRecord);
 }
 
+/** What undo treats as applied: an `unconfirmed` one was written by the editor as far as it said. */
+const APPLIED_STATUSES = ['applied', 'unconfirmed'] as const;
+
+/**
+ * Applied proposals, most recently decided first (ties: newest row first): of one workspace (as
+ * its sessions spell its URI) or of every workspace. What undo reverts by default, and what the
+ * editor server loads at start for its "Undo agent edit" code actions.
+ */
+export async function recentlyAppliedProposals(
+  db: Kysely<Database>,
+  input: { workspaceUri?: string; limit: number },
+): Promise<ProposalRecord[]> {
+  let query = db
+    .selectFrom('proposals')
+    .selectAll('proposals')
+    .where('proposals.status', 'in', APPLIED_STATUSES)
+    .orderBy('proposals.decided_at', 'desc')
+    .orderBy(sql`proposals.rowid`, 'desc')
+    .limit(input.limit);
+  if (input.workspaceUri !== undefined) {
+    query = query
+      .innerJoin('sessions', 'sessions.id', 'proposals.session_id')
+      .innerJoin('workspaces', 'workspaces.id', 'sessions.workspace_id')
+      .where('workspaces.uri', '=', input.workspaceUri);
+  }
+  return (await query.execute()).map(toProposalRecord);
+}
+
+/** Proposal ids starting with `prefix` (matched literally), newest first, at most `limit`. */
+export async function proposalIdsByPrefix(db: Kysely<Database>, prefix: string, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('proposals')
+    .select('id')
+    // substr, not LIKE: the prefix is user input and `%`/`_` must not act as wildcards.
+    .where(sql<string>`substr(id, 1, ${prefix.length})`, '=', prefix)
+    .orderBy('created_at', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => row.id);
+}
+
 /** The fate of each run's proposal, for a follow-up's summary of earlier turns; oldest first. */
 export async function proposalFatesOfRuns(
   db: Kysely<Database>,

@@ -9,7 +9,8 @@ import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 
 export type MessageRole = 'user' | 'assistant' | 'system';
 export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
-export type ProposalStatus = 'proposed' | 'applied' | 'unconfirmed' | 'discarded' | 'conflict';
+/** `reverted`: applied, then taken back with undo (migration 0010); it can be applied again. */
+export type ProposalStatus = 'proposed' | 'applied' | 'unconfirmed' | 'discarded' | 'conflict' | 'reverted';
 
 export interface WorkspacesTable {
   id: Generated<number>;
@@ -211,6 +212,23 @@ export interface TeamProposalsTable {
   decided_at: string | null;
 }
 
+/** One model call's tokens (0009); no foreign keys, so spend outlives a deleted session. */
+export interface ModelCallsTable {
+  id: Generated<number>;
+  run_id: string;
+  session_id: string;
+  workspace_uri: string;
+  provider: string;
+  model: string;
+  /** Every prompt token, cached ones included. */
+  input_tokens: number;
+  output_tokens: number;
+  cached_input_tokens: number;
+  /** A CLI's own cost figure (claude's total_cost_usd); null when codebench prices the call. */
+  reported_cost_usd: number | null;
+  at: string;
+}
+
 export interface Database {
   workspaces: WorkspacesTable;
   sessions: SessionsTable;
@@ -228,6 +246,7 @@ export interface Database {
   team_runs: TeamRunsTable;
   team_messages: TeamMessagesTable;
   team_proposals: TeamProposalsTable;
+  model_calls: ModelCallsTable;
 }
 
 export type WorkspaceRow = Selectable<WorkspacesTable>;

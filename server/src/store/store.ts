@@ -8,6 +8,7 @@ import type { MemoryFactRecord } from './memory.js';
 import * as messages from './messages.js';
 import * as modelCapabilities from './model-capabilities.js';
 import * as proposals from './proposals.js';
+import * as provenance from './provenance.js';
 import type {
   EarlierRun,
   MessageRecord,
@@ -29,6 +30,8 @@ import * as sessions from './sessions.js';
 import { SyncTables } from './sync-store.js';
 import { teamEarlierRuns } from './team-records.js';
 import * as toolCalls from './tool-calls.js';
+import * as usage from './usage.js';
+import type { NewModelCall, UsageKeyKind, UsagePart } from './usage.js';
 import * as workspaces from './workspaces.js';
 
 export type * from './records.js';
@@ -37,6 +40,8 @@ export type { SyncTables } from './sync-store.js';
 export type { AuditEntry, AuditKind, AuditRecord, CommandRuleRecord } from './commands.js';
 export type { MemoryFactRecord } from './memory.js';
 export type { PrefixLookup } from './id-prefix.js';
+export type { AppliedProposalOfFile } from './provenance.js';
+export type { NewModelCall, UsageKeyKind, UsagePart } from './usage.js';
 export { SNIPPET_CLOSE, SNIPPET_ELLIPSIS, SNIPPET_OPEN } from './records.js';
 export { preview as messagePreview } from './messages.js';
 
@@ -193,6 +198,21 @@ export class Store {
     return toolCalls.listToolCalls(this.db, runId);
   }
 
+  /** One model call's tokens (and a CLI's own cost), kept even after its session is deleted. */
+  recordModelCall(input: NewModelCall): Promise<void> {
+    return usage.recordModelCall(this.db, input);
+  }
+
+  /** Token sums of calls at or after `since` (ISO-8601), per key and per provider and model within it; one session's with `sessionId`. */
+  usageSince(input: { since: string; by: UsageKeyKind; sessionId?: string }): Promise<UsagePart[]> {
+    return usage.usageSince(this.db, input);
+  }
+
+  /** The session's newest model call, undefined before its first. */
+  lastModelCall(sessionId: string): ReturnType<typeof usage.lastModelCall> {
+    return usage.lastModelCall(this.db, sessionId);
+  }
+
   /** Starts in status 'proposed'. */
   createProposal(input: {
     runId: string;
@@ -214,9 +234,27 @@ export class Store {
     return proposals.getProposal(this.db, id);
   }
 
+  /** Applied (or unconfirmed) proposals, most recently decided first; of one workspace or of all. */
+  recentlyAppliedProposals(input: { workspaceUri?: string; limit: number }): Promise<ProposalRecord[]> {
+    return proposals.recentlyAppliedProposals(this.db, input);
+  }
+
+  /** A proposal by full id or unique prefix (what `history show` prints, 8 characters). */
+  findProposal(reference: string): Promise<PrefixLookup<ProposalRecord>> {
+    return lookupByPrefix(reference, {
+      get: (id) => proposals.getProposal(this.db, id),
+      idsByPrefix: (prefix, limit) => proposals.proposalIdsByPrefix(this.db, prefix, limit),
+    });
+  }
+
   /** Oldest first; `before` (a proposal id) and `limit` select the page that ends just before it. */
   listProposals(input: { sessionId?: string; runId?: string; limit?: number; before?: string }): Promise<ProposalRecord[]> {
     return proposals.listProposals(this.db, input);
+  }
+
+  /** The applied proposals that changed the file at `fileUri`, newest applied first (default at most 50), with their runs. */
+  appliedProposalsOfFile(fileUri: string, limit?: number): Promise<provenance.AppliedProposalOfFile[]> {
+    return provenance.appliedProposalsOfFile(this.db, fileUri, limit);
   }
 
   /** Command policy of one workspace, oldest first. */

@@ -67,6 +67,21 @@ M.subcommands = {
       return { 'add' }
     end,
   },
+  undo = {
+    desc = 'undo the most recently applied agent change (a later edit of yours is kept)',
+    run = function()
+      require('codebench.undo').undo()
+    end,
+  },
+  usage = {
+    desc = 'tokens and cost per day, in a floating window (`provider`, `model`, `session`: grouped by that)',
+    run = function(args)
+      require('codebench.usage').open({ by = args ~= '' and args or nil })
+    end,
+    complete = function()
+      return { 'provider', 'model', 'day', 'session' }
+    end,
+  },
   review = {
     desc = 'show the pending proposals inline again',
     run = function()

@@ -214,6 +214,8 @@ function proposalLines(proposal: ProposalRecord, time: (iso: string) => string):
     const files = proposal.files.map((file) => `${inlineCode(file.path)}${file.created ? ' (new)' : ''}`);
     lines.push('', `Files: ${files.join(', ')}`);
   }
+  // The short id `codebench undo ID` takes (a unique prefix, as for sessions).
+  lines.push('', `Proposal id: ${inlineCode(proposal.id.slice(0, 8))}`);
   if (proposal.diff.trim() !== '') lines.push('', ...fenced(proposal.diff.trimEnd(), 'diff'));
   return lines;
 }

@@ -18,6 +18,7 @@ const FATES: Record<ProposalStatus, string> = {
   unconfirmed: 'applied by the user (not yet confirmed by the editor)',
   discarded: 'discarded by the user',
   conflict: 'not applied: it conflicted with the user\'s own edits',
+  reverted: 'applied, then reverted by the user (undo)',
 };
 
 /** One phrase per call, in order; the same phrase in a row is said once with a count. */

@@ -103,6 +103,7 @@ async function drive(
       memory: context.memory,
       scrub: (text) => scrubber.scrub(text),
       toolMode,
+      onModelCall: context.onModelCall,
     }));
   const noToolsNotice = `model ${model.model} has no tool support; using edit blocks`;
   const startMode = await firstToolMode(ladder, model);

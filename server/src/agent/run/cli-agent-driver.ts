@@ -87,6 +87,12 @@ export async function runExternal(
         }
       },
     });
+    // The CLI's whole run is one call here: its JSON events report the run's totals (and claude its
+    // cost). A CLI that never reached its model (not logged in) reports zeros: nothing to record.
+    const tokens = (outcome.usage?.inputTokens ?? 0) + (outcome.usage?.outputTokens ?? 0);
+    if (tokens > 0 || (outcome.costUsd ?? 0) > 0) {
+      context.onModelCall?.({ provider: agent.providerName, model: agent.model, usage: outcome.usage ?? { inputTokens: 0, outputTokens: 0 }, ...(outcome.costUsd !== undefined ? { costUsd: outcome.costUsd } : {}) });
+    }
     let changes: DriverResult['changes'] = [];
     let note: string | undefined;
     if (outcome.status === 'completed') {

@@ -27,6 +27,15 @@ export interface AskRequest {
   run?: string;
 }
 
+/** One model call's tokens, by the provider and model that actually answered (for `codebench usage`). */
+export interface ModelCall {
+  provider: string;
+  model: string;
+  usage: Usage;
+  /** A CLI's own cost figure (claude's total_cost_usd). */
+  costUsd?: number;
+}
+
 /** What a driver (built-in loop or CLI agent) gets to work with. */
 export interface RunContext {
   runId: string;
@@ -51,6 +60,8 @@ export interface RunContext {
   memory?: ProjectMemory;
   /** Files the agent never reads or copies (config `sensitiveFiles` + built-ins); built-ins when absent. */
   sensitive?: SensitiveFiles;
+  /** Told once per model call (never per token); records usage, and must not throw. */
+  onModelCall?: (call: ModelCall) => void;
 }
 
 /** What a driver hands back; the agent turns it into history and a proposal the same way. */

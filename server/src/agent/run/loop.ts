@@ -3,6 +3,7 @@ import type { NewToolCall } from '../../store/records.js';
 import type { ChatMessage, LanguageModel, ToolCall, Usage } from '../../providers/types.js';
 import type { CommandGate } from '../commands/gate.js';
 import type { RunEvent } from '../events.js';
+import type { ModelCall } from './driver.js';
 import { PLACEHOLDER_REFUSAL, placeholderIn } from '../workspace/secrets.js';
 import { runTool } from '../tools/index.js';
 import type { CommandCopy, ProjectMemory, Tool, ToolResult } from '../tools/types.js';
@@ -41,6 +42,8 @@ export interface LoopOptions {
    * edit_file and write_file, and failing blocks are reported back for a corrected reply.
    */
   toolMode?: 'native' | 'auto' | 'text';
+  /** Told after each model request that reported usage, naming who answered it (a fallback may have). */
+  onModelCall?: (call: ModelCall) => void;
 }
 
 export interface LoopOutcome {
@@ -92,6 +95,7 @@ export async function runAgentLoop(options: LoopOptions): Promise<LoopOutcome> {
     let stepText = '';
     const calls: ToolCall[] = [];
     let error: ProviderError | undefined;
+    let requestUsage: Usage | undefined;
     // Oldest tool results first, in place: the requests after this one keep the same prefix.
     if (budget !== undefined) shortenOldToolResults({ system: options.system, tools: toolMode === 'text' ? [] : specs, messages }, budget);
     for await (const part of options.model.stream(
@@ -111,6 +115,7 @@ export async function runAgentLoop(options: LoopOptions): Promise<LoopOutcome> {
         case 'usage':
           usage.inputTokens += part.usage.inputTokens;
           usage.outputTokens += part.usage.outputTokens;
+          requestUsage = addUsage(requestUsage, part.usage);
           break;
         case 'notice':
           options.onEvent({ type: 'notice', message: part.message });
@@ -125,6 +130,7 @@ export async function runAgentLoop(options: LoopOptions): Promise<LoopOutcome> {
           break;
       }
     }
+    if (requestUsage) reportModelCall(options, requestUsage);
     if (!error && calls.length === 0 && toolMode === 'auto') {
       // Calls written as text run like native ones; the text around them stays the answer.
       const written = extractTextToolCalls(stepText, offered);
@@ -160,6 +166,21 @@ export async function runAgentLoop(options: LoopOptions): Promise<LoopOutcome> {
     }
   }
   return finish('completed', options.maxSteps, { stoppedAtStepLimit: true });
+}
+
+function addUsage(sum: Usage | undefined, part: Usage): Usage {
+  const cached = (sum?.cachedInputTokens ?? 0) + (part.cachedInputTokens ?? 0);
+  return {
+    inputTokens: (sum?.inputTokens ?? 0) + part.inputTokens,
+    outputTokens: (sum?.outputTokens ?? 0) + part.outputTokens,
+    ...(cached > 0 ? { cachedInputTokens: cached } : {}),
+  };
+}
+
+/** After the stream ended, so a fallback chain can say which of its providers answered. */
+function reportModelCall(options: LoopOptions, usage: Usage): void {
+  const answered = options.model.answeredBy?.();
+  options.onModelCall?.({ provider: answered?.providerName ?? options.model.providerName, model: answered?.model ?? options.model.model, usage });
 }
 
 /** What running one call needs of the loop's options. */

@@ -23,5 +23,5 @@ export function codeActions(host: AgentHost, params: CodeActionParams): CodeActi
         runningRuns: runs(),
       })
     : [];
-  return [...pendingApprovals, ...review.codeActions(uri), ...actions, ...chat.codeActions(uri)];
+  return [...pendingApprovals, ...review.codeActions(uri), ...host.applied.codeActions(uri, params.range), ...actions, ...chat.codeActions(uri)];
 }

@@ -15,9 +15,11 @@ async function known(host: AgentHost, proposalId: string, where: string): Promis
 
 /** Reviewing a pending proposal: apply, preview, discard (whole or by hunk), and the inline view. */
 export const proposalRoutes: Route[] = [
-  route(Commands.applyProposal, async (host, { proposalId, hunks }, { where }) => ({
-    status: await host.review.apply(await known(host, proposalId, where), hunks),
-  })),
+  route(Commands.applyProposal, async (host, { proposalId, hunks }, { where }) => {
+    // A reverted proposal is applied again whole, from its stored diff (lsp/undo-flow.ts).
+    const reapplied = host.agent.proposals.get(proposalId) ? undefined : await host.undo.reapply(proposalId);
+    return { status: reapplied ?? (await host.review.apply(await known(host, proposalId, where), hunks)) };
+  }),
   route(Commands.previewProposal, async (host, { proposalId }, { where }) => ({
     uri: (await host.review.preview(await known(host, proposalId, where))) ?? null,
   })),
