@@ -35,7 +35,7 @@ class Tmux {
   constructor(private readonly env: NodeJS.ProcessEnv) {}
 
   run(...args: string[]): string {
-    return execFileSync('tmux', ['-u', '-L', this.socket, ...args], { encoding: 'utf8', env: this.env });
+    return execFileSync('tmux', ['-u', '-L', this.socket, ...args], { encoding: 'utf8', env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
   }
 
   keys(...keys: string[]): void {
@@ -129,7 +129,8 @@ describe.skipIf(MISSING.length > 0)('real Helix 25.01 under tmux', () => {
     const generated = spawnSync(process.execPath, [BIN, 'helix-config', '--languages', 'ts', '--command', wrapper, '--write'], { env, encoding: 'utf8' });
     expect(generated.status, generated.stderr).toBe(0);
     expect(generated.stdout).toContain('display-progress-messages = true');
-    writeFileSync(join(helixConfig, 'config.toml'), '[editor.lsp]\ndisplay-progress-messages = true\n');
+    // Auto-save as clients/helix/README.md suggests for the chat file: no language server can save a buffer.
+    writeFileSync(join(helixConfig, 'config.toml'), '[editor.lsp]\ndisplay-progress-messages = true\n\n[editor.auto-save]\nafter-delay.enable = true\n');
 
     tmux = new Tmux(env);
     tmux.run('new-session', '-d', '-s', 'hx', '-x', '200', '-y', '50', '-c', project, `exec ${shellQuote(HX)} src/greet.ts`);
@@ -162,6 +163,16 @@ describe.skipIf(MISSING.length > 0)('real Helix 25.01 under tmux', () => {
         }
       }
     }
+  }
+
+  /** The code action menu's entries, top to bottom: the rows between the popup's borders. */
+  function menuRows(): string[] {
+    const titles = /(?:^|[│ ])\s((?:Apply|Preview|Discard) agent edit: .+?|Cancel agent run: .+?|Agent: .+?|Send to agent|Undo agent edit: .+?)(?:\s{2,}|$)/;
+    return tmux
+      .screen()
+      .split('\n')
+      .map((line) => titles.exec(line)?.[1]?.trim())
+      .filter((title): title is string => title !== undefined && !title.includes('@agent'));
   }
 
   /**
@@ -202,13 +213,31 @@ describe.skipIf(MISSING.length > 0)('real Helix 25.01 under tmux', () => {
     // The spinner alone is not text; with display-progress-messages the status names the run.
     // Helix 25.01 draws a spinner in the statusline and, with display-progress-messages, the
     // status line `[token] title - message`; the slow final turn keeps both up for seconds.
-    const progress = await tmux.waitFor((screen) => /^ NOR [\u2800-\u28ff] /m.test(screen) && /\[codebench-[0-9a-f]{8}\] (codebench - starting|editing|writing: )/.test(screen), 'a spinner and progress text in the statusline');
-    expect(progress).toMatch(/\] (codebench - starting: say hello instead of hi|editing src\/greet\.ts|writing: )/);
+    // The token is short, as the README shows it: `[codebench-1] codebench - …`.
+    const progress = await tmux.waitFor((screen) => /^ NOR [\u2800-\u28ff] /m.test(screen) && /\[codebench-\d+\] (codebench - starting|editing|writing: )/.test(screen), 'a spinner and progress text in the statusline');
+    expect(progress).toMatch(/\[codebench-\d+\] (codebench - starting: say hello instead of hi|editing src\/greet\.ts|writing: )/);
+
+    // While it runs: "Cancel agent run" on top, the directive no longer offered.
+    const during = await openCodeActions('Cancel agent run: say hello instead of hi');
+    if (process.env.CODEBENCH_HX_DEBUG) process.stderr.write(`${during}\n`);
+    expect(menuRows()[0]).toBe('Cancel agent run: say hello instead of hi');
+    expect(menuRows()).not.toContain('Agent: say hello instead of hi');
+    tmux.keys('Escape');
     await tmux.waitFor((screen) => /proposes changes|Agent proposal/.test(screen), 'the proposal message', 30_000);
+
+    // The change is readable before applying it: on the hunk's line Helix shows its diagnostic,
+    // which carries the new line, while the buffer still says "hi".
+    tmux.keys('Escape');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    tmux.keys('3', 'g', 'g');
+    const hunk = await tmux.waitFor((screen) => screen.includes('Agent proposal becomes: return "hello " + name;'), 'the hunk text in the diagnostic', 10_000);
+    if (process.env.CODEBENCH_HX_DEBUG) process.stderr.write(`${hunk}\n`);
+    expect(hunk).toContain('return "hi " + name;');
 
     const review = await openCodeActions('Apply agent edit: src/greet.ts (+1 −2)');
     if (process.env.CODEBENCH_HX_DEBUG) process.stderr.write(`${review}\n`);
-    expect(review).toContain('Discard agent edit: src/greet.ts');
+    expect(menuRows().slice(0, 3)).toEqual(['Apply agent edit: src/greet.ts (+1 −2)', 'Preview agent edit: src/greet.ts (+1 −2)', 'Discard agent edit: src/greet.ts (+1 −2)']);
+    expect(menuRows()).not.toContain('Agent: say hello instead of hi');
     await choose('Apply agent edit: src/greet.ts (+1 −2)');
     await tmux.waitFor((screen) => screen.includes('return "hello " + name;') && !screen.includes('@agent say hello'), 'the edit in the buffer');
     tmux.keys(':w', 'Enter');
@@ -224,24 +253,41 @@ describe.skipIf(MISSING.length > 0)('real Helix 25.01 under tmux', () => {
     await openCodeActions('Agent: open chat (last run)');
     await choose('Agent: open chat (last run)');
     await tmux.waitFor((screen) => /chats\/[0-9a-f-]{36}\.md/.test(screen) && screen.includes('# say hello instead of hi'), 'Helix to open the chat file');
+    // The session's title is the user's request, not codebench's note to the model about the directive.
+    expect(tmux.screen()).toMatch(/^\s*1\s+# say hello instead of hi$/m);
     tmux.keys('g', 'e', 'o');
     tmux.run('send-keys', '-t', 'hx', '-l', 'Why hello and not hi?');
     tmux.keys('Escape');
     fake.enqueue({ text: 'Because the directive asked for hello.', chunkDelayMs: 50 });
     await openCodeActions('Send to agent');
     await choose('Send to agent');
-    // The transcript is rewritten in the buffer (applyEdit with the exact version), not on disk:
-    // writing it shows what Helix holds.
+    // The transcript is rewritten in the buffer (applyEdit with the exact version), not on disk;
+    // Helix's auto-save then writes it, so the disk shows what Helix holds.
     const chatFile = /chats\/([0-9a-f-]{36})\.md/.exec(tmux.screen())![0];
     const path = join(base, 'data', chatFile);
     await expect
-      .poll(() => {
-        tmux.keys(':w', 'Enter');
-        return readFileSync(path, 'utf8');
-      }, { timeout: 20_000, interval: 500 })
+      .poll(() => readFileSync(path, 'utf8'), { timeout: 20_000, interval: 500 })
       .toContain('Because the directive asked for hello.');
     const text = readFileSync(path, 'utf8');
     expect(text.indexOf('Why hello and not hi?')).toBeLessThan(text.indexOf('Because the directive asked for hello.'));
+    // The reply is scrolled to: the cursor is on the newest run's heading.
+    const runHeading = text.split('\n').findLastIndex((line) => line.startsWith('## Run ')) + 1;
+    expect(runHeading).toBeGreaterThan(1);
+    await tmux.waitFor((screen) => new RegExp(` ${runHeading}:1\\s*$`, 'm').test(screen), `the cursor on line ${runHeading}, the reply's heading`);
     expect(text).toMatch(/\n## you\n\n<!-- .* -->\n\n$/);
+
+    // Saved after the reply: `:qa` quits instead of stopping on an unsaved buffer.
+    await expect.poll(() => readFileSync(path, 'utf8'), { timeout: 10_000 }).toBe(text);
+    tmux.keys(':qa', 'Enter');
+    await expect
+      .poll(() => {
+        try {
+          tmux.run('has-session', '-t', 'hx');
+          return tmux.screen().split('\n').filter((line) => /unsaved|modified/.test(line)).join('\n') || 'still running';
+        } catch {
+          return 'exited';
+        }
+      }, { timeout: 10_000, interval: 300 })
+      .toBe('exited');
   }, 120_000);
 });

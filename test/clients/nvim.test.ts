@@ -196,7 +196,7 @@ describe.skipIf(TARGETS.length === 0).each(TARGETS.length > 0 ? TARGETS : [{ nvi
       return ws;
     }
 
-    it('attaches the server to file buffers, offers its code actions, and has valid help tags', async () => {
+    it('attaches the server to file buffers, offers its code actions, and has valid help tags (the shipped doc/tags among them)', async () => {
       expectPass(await run('attach', workspace()));
     }, 120_000);
 
@@ -254,6 +254,64 @@ describe.skipIf(TARGETS.length === 0).each(TARGETS.length > 0 ? TARGETS : [{ nvi
       const ws = workspace();
       fake.enqueue({ text: words(300, 'slow'), chunkDelayMs: 80 });
       expectPass(await run('cancel', ws));
+    }, 120_000);
+
+    it('a message sent while the answer streams is queued, sent after it ends (never interleaved), in the same session', async () => {
+      const ws = workspace();
+      const first = words(40, 'alpha');
+      fake.enqueue({ text: first, chunkDelayMs: 60 }, { text: 'Second answer here.' });
+      expectPass(await run('chat_queue', ws, { first, second: 'Second answer here.' }));
+      expect(fake.modelRequests).toHaveLength(2);
+      const second = JSON.stringify(fake.modelRequests[1].body);
+      expect(second).toContain('first question');
+      expect(second).toContain('alpha39');
+    }, 120_000);
+
+    it('one panel, one conversation: a code action continues the panel session; its ask names file and lines, code folded', async () => {
+      const ws = workspace();
+      fake.enqueue({ text: 'count is 1.' }, { text: 'It assigns a and b.' });
+      expectPass(await run('chat_session', ws));
+      expect(fake.modelRequests).toHaveLength(2);
+      expect(JSON.stringify(fake.modelRequests[1].body)).toContain('what is count?');
+    }, 120_000);
+
+    it('<C-c> stops the answer from the input area and the transcript; the winbar names model, q and <C-c>; :Codebench model switches', async () => {
+      const ws = workspace();
+      fake.enqueue({ text: words(300, 'slow'), chunkDelayMs: 80 }, { text: words(300, 'later'), chunkDelayMs: 80 });
+      expectPass(await run('chat_cancel', ws));
+      // Both asks went to the provider picked in the panel (anthropic's wire), not the default.
+      expect(fake.modelRequests.map((request) => request.wire)).toEqual(['anthropic', 'anthropic']);
+    }, 120_000);
+
+    it('review keys leave ga/gr/gR alone (ga still runs :ascii); preview in a split; partial-apply messages; status line redrawn', async () => {
+      const ws = workspace();
+      enqueueTwoHunks(fake);
+      expectPass(await run('review_feedback', ws));
+    }, 120_000);
+
+    it('a hunk inserted above line 1 is visible (window scrolled, sign on line 1)', async () => {
+      const ws = workspace();
+      fake.enqueue(
+        { toolCalls: [{ name: 'edit_file', args: { path: 'main.py', old_string: 'print("hello")', new_string: 'import os\nprint("hello")' } }] },
+        { text: 'Added the import.' },
+      );
+      expectPass(await run('review_top', ws));
+    }, 120_000);
+
+    it(':Codebench search prompts without a query, shows no ⟦…⟧ markers, and the reopened session shows the proposal outcome', async () => {
+      const ws = workspace();
+      enqueueTwoHunks(fake);
+      expectPass(await run('reopen', ws));
+    }, 120_000);
+
+    it(':h codebench works after the README install (packadd): doc/tags ships', async () => {
+      expectPass(await run('help', workspace()));
+    }, 120_000);
+
+    it('the server sends the plugin no "Agent proposal" diagnostics and no "Agent: open chat" action (it reviews inline)', async () => {
+      const ws = workspace();
+      enqueueTwoHunks(fake);
+      expectPass(await run('inline_only', ws));
     }, 120_000);
 
     it('history lists and reopens the session after restarting Neovim; continuing sends the earlier turns', async () => {

@@ -117,6 +117,8 @@ export interface ClientOptions {
   pretendApplies?: number;
   /** Apply and answer each workspace/applyEdit only after this long, as a busy editor would. */
   applyDelayMs?: number;
+  /** `clientInfo.name` sent in initialize (real Helix sends "helix", Neovim "Neovim"); none when absent. */
+  clientName?: string;
 }
 
 export class TestClient {
@@ -266,6 +268,7 @@ export class TestClient {
       workspaceFolders: [{ uri: pathToFileURL(this.options.workspace.root).href, name: 'project' }],
       capabilities,
       initializationOptions: this.options.initializationOptions,
+      ...(this.options.clientName ? { clientInfo: { name: this.options.clientName } } : {}),
     });
     this.encoding = (result as any).capabilities.positionEncoding ?? 'utf-16';
     await this.connection.sendNotification('initialized', {});

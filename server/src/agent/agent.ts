@@ -134,7 +134,8 @@ export class Agent {
     let sessionId = request.sessionId;
     let history: EarlierTurn[] = [];
     let olderTurns = 0;
-    const title = request.instruction.replace(/\s+/g, ' ').trim().slice(0, 80);
+    // The first line: the user's words (a directive's note to the model follows on the next line).
+    const title = (request.instruction.split('\n').find((line) => line.trim() !== '') ?? '').replace(/\s+/g, ' ').trim().slice(0, 80);
     const existing = sessionId ? await store.getSession(sessionId) : undefined;
     const newSession = !sessionId || (!existing && this.discardedSessions.has(sessionId));
     if (sessionId && !newSession) {

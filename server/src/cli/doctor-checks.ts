@@ -177,6 +177,10 @@ function installAdvice(): string {
   }
 }
 
+/** Neovim 0.10 has no vim.lsp.config: the plugin (which starts the server with vim.lsp.start there), or vim.lsp.start itself. */
+const NEOVIM_010_ADVICE =
+  "use the plugin in clients/nvim: link it into ~/.local/share/nvim/site/pack/codebench/opt/codebench, then vim.cmd.packadd('codebench') and require('codebench').setup({}) in init.lua (or, without it, vim.lsp.start({ name = 'codebench', cmd = { 'codebench', 'lsp' }, root_dir = vim.fn.getcwd() }) on BufEnter); vim.lsp.config needs Neovim 0.11";
+
 /** Editor set-up as far as it can be seen from PATH and config files: warnings at most. */
 export async function checkEditors(env: NodeJS.ProcessEnv): Promise<Check[]> {
   const home = env.HOME;
@@ -192,9 +196,12 @@ export async function checkEditors(env: NodeJS.ProcessEnv): Promise<Check[]> {
     const version = await commandVersion(nvim, env);
     const [, major = '0', minor = '0'] = /v(\d+)\.(\d+)/.exec(version ?? '') ?? [];
     const old = Number(major) === 0 && Number(minor) < 10;
+    // vim.lsp.config and vim.lsp.enable arrived in 0.11: a 0.10 user is told what works there.
+    const before011 = Number(major) === 0 && Number(minor) < 11;
     const configured = mentions('nvim');
     const message = `${version ?? 'nvim (version unknown)'}; ${configured ? 'its config mentions codebench' : 'its config does not mention codebench'}`;
     if (old) checks.push(warning('neovim', message, 'upgrade to Neovim 0.10 or later (0.11 for vim.lsp.config)'));
+    else if (!configured && before011) checks.push(warning('neovim', message, NEOVIM_010_ADVICE));
     else if (!configured) checks.push(warning('neovim', message, "add vim.lsp.config('codebench', { cmd = { 'codebench', 'lsp' } }) and vim.lsp.enable('codebench')"));
     else checks.push(ok('neovim', message));
   } else checks.push(ok('neovim', 'nvim not on PATH (skipped)'));

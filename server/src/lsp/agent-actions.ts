@@ -61,6 +61,13 @@ export interface CodeActionInput {
   userPresets: Preset[];
   canPrompt: boolean;
   runningRuns: Array<{ runId: string; instruction: string }>;
+  /** Instructions of runs going or proposals pending: a directive asked already is not offered again. */
+  askedInstructions?: ReadonlySet<string>;
+}
+
+/** What the model is asked for a directive: the user's words, then codebench's note (never the title). */
+export function directiveInstruction(directive: Directive): string {
+  return `${directive.instruction}\n(The user wrote this request as an "@agent" directive on line ${directive.line + 1}; remove that directive line as part of your change.)`;
 }
 
 /**
@@ -86,8 +93,9 @@ export function agentCodeActions(input: CodeActionInput): CodeAction[] {
 
   const actions: CodeAction[] = [];
   const directive = findDirective(input.lineAt, range.start.line, range.end.line);
-  if (directive) {
-    const instruction = `${directive.instruction}\n(The user wrote this request as an "@agent" directive on line ${directive.line + 1}; remove that directive line as part of your change.)`;
+  // Once the directive's run is going or its proposal pending, Cancel / Apply stand for it.
+  if (directive && !input.askedInstructions?.has(directiveInstruction(directive))) {
+    const instruction = directiveInstruction(directive);
     actions.push({ ...ask(`Agent: ${directive.instruction}`, CodeActionKind.RefactorRewrite, instruction), isPreferred: true });
   }
   if (input.canPrompt) {
@@ -106,10 +114,13 @@ export function agentCodeActions(input: CodeActionInput): CodeAction[] {
   return actions.filter((action) => wanted(action.kind ?? '', only));
 }
 
-/** "Cancel agent run: …" per active run: Helix cannot cancel progress, so this is its only way. */
+/**
+ * "Cancel agent run: …" per active run: Helix cannot cancel progress, so this is its only way. A
+ * preferred quick fix: Helix sorts the menu by kind, then preferred, so it comes first.
+ */
 export function cancelRunActions(runningRuns: CodeActionInput['runningRuns']): CodeAction[] {
   return runningRuns.map((run) => {
     const title = `Cancel agent run: ${run.instruction.split('\n')[0]!.slice(0, 60)}`;
-    return { title, kind: CodeActionKind.Empty, command: { title, command: Commands.cancel.command, arguments: [{ runId: run.runId }] } };
+    return { title, kind: CodeActionKind.QuickFix, isPreferred: true, command: { title, command: Commands.cancel.command, arguments: [{ runId: run.runId }] } };
   });
 }

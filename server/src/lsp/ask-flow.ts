@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, sep } from 'node:path';
 import { DiagnosticSeverity, ErrorCodes, ResponseError } from 'vscode-languageserver';
@@ -29,8 +28,14 @@ export interface StartedAsk {
  * From an editor's ask to a running agent and back: resolves the file and selection in the
  * client's position encoding, streams progress, and hands the proposal to review.
  */
+/** Instructions remembered per run, for the code actions; a few hundred runs per server at most matter. */
+const MAX_REMEMBERED_INSTRUCTIONS = 200;
+
 export class AskFlow {
   private readonly progressTokens = new Map<string, string>();
+  private readonly instructions = new Map<string, string>();
+  /** Numbers the progress tokens: Helix prints the token in its statusline, so it stays short. */
+  private progressCount = 0;
 
   constructor(
     private readonly agent: Agent,
@@ -40,6 +45,11 @@ export class AskFlow {
     private readonly workspaceFolders: () => string[],
     private readonly approvals?: LspApprovals,
   ) {}
+
+  /** The instruction a run of this server was started with (a directive's, to stop offering it). */
+  instructionOf(runId: string): string | undefined {
+    return this.instructions.get(runId);
+  }
 
   cancelByProgressToken(token: string | number): void {
     const runId = this.progressTokens.get(String(token));
@@ -73,9 +83,9 @@ export class AskFlow {
       })),
     };
 
-    // Helix prints the token in its statusline (`[token] title - message`): keep it short. 32
-    // random bits are plenty for the few runs a server has at once.
-    const token = `codebench-${randomUUID().slice(0, 8)}`;
+    // Helix prints the token in its statusline (`[token] title - message`): keep it short. Tokens
+    // belong to this connection, so a count is unique.
+    const token = `codebench-${++this.progressCount}`;
     const progress = new RunProgress(this.client.progressSink(), token, {
       title: 'codebench',
       useProgress: this.client.features.workDoneProgress,
@@ -93,6 +103,8 @@ export class AskFlow {
     progress.begin(`starting: ${params.instruction.split('\n')[0]}`);
     progress.attach(handle.runId, handle.sessionId);
     this.progressTokens.set(token, handle.runId);
+    this.instructions.set(handle.runId, params.instruction);
+    if (this.instructions.size > MAX_REMEMBERED_INSTRUCTIONS) this.instructions.delete(this.instructions.keys().next().value!);
 
     const finished = handle.done.then(async (outcome): Promise<AskFinished> => {
       this.progressTokens.delete(token);

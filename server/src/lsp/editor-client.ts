@@ -1,4 +1,4 @@
-import type { ClientCapabilities, Connection, Diagnostic, WorkspaceEdit } from 'vscode-languageserver';
+import type { ClientCapabilities, Connection, Diagnostic, Range, WorkspaceEdit } from 'vscode-languageserver';
 import {
   ApplyWorkspaceEditRequest,
   CancellationTokenSource,
@@ -25,9 +25,16 @@ export interface ClientFeatures {
   inlineReview: boolean;
   /** Hover content as Markdown (the client lists it in `textDocument.hover.contentFormat`, or says nothing). */
   hoverMarkdown: boolean;
+  /**
+   * The client lists the advertised commands to people (Helix's `:lsp-workspace-command` picker)
+   * and runs a code action's command without checking that list: the internal commands can be
+   * left out. Neovim's `exec_cmd` (and VS Code's client) refuse a code action whose command is
+   * not advertised, so every other client gets the whole list.
+   */
+  listsCommandsToPeople: boolean;
 }
 
-export function clientFeatures(capabilities: ClientCapabilities): ClientFeatures {
+export function clientFeatures(capabilities: ClientCapabilities, clientInfo?: { name?: string }): ClientFeatures {
   const experimental = (capabilities.experimental ?? {}) as { codebench?: { runEvents?: unknown; inlineReview?: unknown } };
   return {
     showMessageRequest: capabilities.window?.showMessage !== undefined,
@@ -37,6 +44,7 @@ export function clientFeatures(capabilities: ClientCapabilities): ClientFeatures
     runEvents: experimental.codebench?.runEvents === true,
     inlineReview: experimental.codebench?.inlineReview === true,
     hoverMarkdown: capabilities.textDocument?.hover?.contentFormat?.includes('markdown') ?? true,
+    listsCommandsToPeople: clientInfo?.name?.toLowerCase() === 'helix',
   };
 }
 
@@ -104,9 +112,9 @@ export class EditorClient {
   }
 
   /** Helix handles showDocument without advertising it, so we try and fall back on failure. */
-  async showDocument(uri: string): Promise<boolean> {
+  async showDocument(uri: string, selection?: Range): Promise<boolean> {
     try {
-      const result = await this.connection.sendRequest(ShowDocumentRequest.type, { uri, takeFocus: true });
+      const result = await this.connection.sendRequest(ShowDocumentRequest.type, { uri, takeFocus: true, ...(selection ? { selection } : {}) });
       return result.success;
     } catch {
       return false;

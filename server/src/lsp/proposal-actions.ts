@@ -78,9 +78,10 @@ export class ProposalCodeActions {
           command: { title: 'Record applied', command: Commands.confirmApplied.command, arguments: argumentsFor },
         });
       }
+      // Quick fixes like Apply: Helix sorts its menu by kind, and these belong right under it.
       actions.push(
-        { title: `Preview agent edit: ${proposal.summary}`, kind: CodeActionKind.Empty, command: { title: 'Preview', command: Commands.previewProposal.command, arguments: argumentsFor } },
-        { title: `Discard agent edit: ${proposal.summary}`, kind: CodeActionKind.Empty, command: { title: 'Discard', command: Commands.discardProposal.command, arguments: argumentsFor } },
+        { title: `Preview agent edit: ${proposal.summary}`, kind: CodeActionKind.QuickFix, command: { title: 'Preview', command: Commands.previewProposal.command, arguments: argumentsFor } },
+        { title: `Discard agent edit: ${proposal.summary}`, kind: CodeActionKind.QuickFix, command: { title: 'Discard', command: Commands.discardProposal.command, arguments: argumentsFor } },
       );
     }
     return actions;

@@ -1,6 +1,7 @@
 import type { CancellationToken, CodeActionParams, ExecuteCommandParams, HoverParams } from 'vscode-languageserver';
 import { parseDeclared } from '../protocol/params.js';
 import { invalidParams, type AgentHost } from './agent-host.js';
+import { onlyPendingProposal, runWithoutArguments } from './bare-commands.js';
 import { approvalRoutes } from './handlers/approvals.js';
 import { chatRoutes } from './handlers/chat.js';
 import { codeActions } from './handlers/code-actions.js';
@@ -42,7 +43,16 @@ export function handleExecuteCommand(host: AgentHost, params: ExecuteCommandPara
   const entry = commands.get(params.command);
   if (!entry) throw invalidParams(`Invalid params: command: unknown command "${params.command}" (known: ${[...commands.keys()].join(', ')})`);
   if (params.arguments !== undefined && !Array.isArray(params.arguments)) throw invalidParams('Invalid params: arguments: must be an array');
-  return dispatch(host, entry, params.arguments?.[0], { token, where: `${params.command} arguments[0]` });
+  const context = { token, where: `${params.command} arguments[0]` };
+  // Helix writes a failed command only to its log: a bare run from its picker is answered on
+  // screen. Other clients (scripts, the plugin) get the InvalidParams naming the argument.
+  const fromPicker = host.options.client.features.listsCommandsToPeople && params.arguments?.[0] === undefined;
+  if (fromPicker && entry.declaration.kind === 'command' && !entry.declaration.paramsOptional) {
+    const only = onlyPendingProposal(host, params.command);
+    if (only) return dispatch(host, entry, only, context);
+    return runWithoutArguments(host, params.command);
+  }
+  return dispatch(host, entry, params.arguments?.[0], context);
 }
 
 export function handleCodeActions(host: AgentHost, params: CodeActionParams) {

@@ -14,7 +14,7 @@ import {
 import { enclosingGitRoot } from '../agent/workspace/path-checks.js';
 import { Commands, Requests } from '../protocol/methods.js';
 import { DocumentStore, uriToPath } from './documents.js';
-import { clientFeatures, EditorClient } from './editor-client.js';
+import { clientFeatures, EditorClient, type ClientFeatures } from './editor-client.js';
 import { negotiateEncoding, type PositionEncoding } from './positions.js';
 import type { AgentHost } from './agent-host.js';
 
@@ -110,7 +110,7 @@ export function startServer(connection: Connection, options: ServerOptions): voi
     );
     initializeParams = params;
     encoding = negotiateEncoding(params.capabilities.general?.positionEncodings);
-    client = new EditorClient(connection, clientFeatures(params.capabilities), encoding);
+    client = new EditorClient(connection, clientFeatures(params.capabilities, params.clientInfo), encoding);
     folders = (params.workspaceFolders ?? []).map((folder) => uriToPath(folder.uri)).filter((path): path is string => !!path);
     const rootPath = params.rootUri ? uriToPath(params.rootUri) : undefined;
     if (folders.length === 0 && rootPath) folders = [rootPath];
@@ -124,7 +124,7 @@ export function startServer(connection: Connection, options: ServerOptions): voi
           codeActionKinds: [CodeActionKind.QuickFix, CodeActionKind.Refactor, CodeActionKind.RefactorRewrite, CodeActionKind.Empty],
           resolveProvider: false,
         },
-        executeCommandProvider: { commands: Object.values(Commands).map((declaration) => declaration.command) },
+        executeCommandProvider: { commands: advertisedCommands(client.features) },
         hoverProvider: true,
         workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
         experimental: { codebench: { runEvents: true } },
@@ -173,6 +173,20 @@ export function startServer(connection: Connection, options: ServerOptions): voi
     await loaded?.shutdown();
   });
   connection.listen();
+}
+
+/**
+ * Commands only code actions and the plugin call (they need ids a person does not have). Helix
+ * lists the advertised commands in `:lsp-workspace-command`, so for it they are left out; other
+ * clients refuse to run a code action's command that is not advertised (Neovim's `exec_cmd`).
+ */
+const INTERNAL_COMMANDS: ReadonlySet<string> = new Set(
+  [Commands.confirmApplied, Commands.approveCommand, Commands.denyCommand, Commands.sendChat, Commands.askPrompt].map((declaration) => declaration.command),
+);
+
+function advertisedCommands(features: ClientFeatures): string[] {
+  const all = Object.values(Commands).map((declaration) => declaration.command);
+  return features.listsCommandsToPeople ? all.filter((command) => !INTERNAL_COMMANDS.has(command)) : all;
 }
 
 /** A folder holding one of these is a project root of its own (a monorepo package, say): kept. */

@@ -22,7 +22,8 @@ import { offsetsToRange } from './positions.js';
 
 export const CHAT_MARKER = '## you';
 const CHAT_HINT = '<!-- Write your message below this line, then run the code action "Send to agent" (space a in Helix). -->';
-const NEW_CHAT = 'new';
+/** New chats are `new-<time>.md`, one file each; a session's chat is `<session id>.md`. */
+const NEW_CHAT = /^new(-[0-9a-z]+)?$/;
 const SESSION_LINE = /^- Session: `+([^`]+)`+\s*$/m;
 
 function invalid(message: string): ResponseError<void> {
@@ -71,8 +72,12 @@ export class TranscriptChat {
   private readonly folder: string;
   /** The session of the latest ask in this process, offered as "Agent: open chat (last run)". */
   private lastSession: string | undefined;
-  /** new.md's session once sent, for when its buffer was closed unsaved (the disk has no session line). */
-  private newChatSession: string | undefined;
+  /** Each new chat file's session once sent, for when its buffer was closed unsaved (the disk has no session line). */
+  private readonly newChatSessions = new Map<string, string>();
+  /** The new chat last opened: offered again while it was never sent, so its draft is kept. */
+  private currentNewChat: string | undefined;
+  /** Chat files whose run is going: "Send to agent" waits for it (two answers would interleave). */
+  private readonly runningChats = new Set<string>();
 
   constructor(private readonly options: TranscriptChatOptions) {
     this.folder = join(options.dataDirectory, 'chats');
@@ -95,24 +100,34 @@ export class TranscriptChat {
       kind: CodeActionKind.Empty,
       command: { title, command: name, arguments: [argument] },
     });
-    if (this.isChatFile(uri)) actions.push({ ...command('Send to agent', Commands.sendChat.command, { uri }), isPreferred: true });
-    else if (this.lastSession) actions.push(command('Agent: open chat (last run)', Commands.openChat.command, { sessionId: this.lastSession }));
+    if (this.isChatFile(uri)) {
+      const path = uriToPath(uri);
+      if (!path || !this.runningChats.has(path)) actions.push({ ...command('Send to agent', Commands.sendChat.command, { uri }), isPreferred: true });
+    } else if (this.options.client.features.inlineReview) {
+      // The plugin has its own chat panel: a chat file would replace the source window.
+      return [];
+    } else if (this.lastSession) actions.push(command('Agent: open chat (last run)', Commands.openChat.command, { sessionId: this.lastSession }));
     actions.push(command('Agent: open chat', Commands.openChat.command, {}));
     return actions;
   }
 
   async open(sessionId: string | undefined): Promise<ChatOpened> {
     mkdirSync(this.folder, { recursive: true, mode: 0o700 });
-    const path = join(this.folder, `${sessionId ?? NEW_CHAT}.md`);
+    let path: string;
     if (sessionId) {
+      path = join(this.folder, `${sessionId}.md`);
       const markdown = await this.markdown(sessionId);
       if (markdown === undefined) throw invalid(`Invalid params: ${Commands.openChat.command} arguments[0].sessionId: no session with id "${sessionId}"`);
       await this.rewrite(path, markdown, undefined);
     } else {
-      const current = this.currentText(path);
-      // A new chat that was never sent keeps its draft; one that became a session starts over.
-      if (current === undefined || sessionIdOf(current) !== undefined || this.newChatSession) {
-        this.newChatSession = undefined;
+      // A new chat that was never sent is offered again with its draft; one that became a
+      // session stays as it is, and the new chat gets a file of its own.
+      const previous = this.currentNewChat;
+      const current = previous === undefined ? undefined : this.currentText(previous);
+      if (previous !== undefined && current !== undefined && sessionIdOf(current) === undefined && !this.newChatSessions.has(previous)) path = previous;
+      else {
+        path = join(this.folder, `new-${Date.now().toString(36)}.md`);
+        this.currentNewChat = path;
         await this.rewrite(path, undefined, undefined, true);
       }
     }
@@ -131,21 +146,30 @@ export class TranscriptChat {
       this.options.client.show('warning', `codebench: write your message under "${CHAT_MARKER}" at the end of the chat file first.`);
       return null;
     }
-    const name = basename(path, '.md');
-    const sessionId = name === NEW_CHAT ? (sessionIdOf(text) ?? this.newChatSession) : name;
+    if (this.runningChats.has(path)) {
+      this.options.client.show('warning', 'codebench: the agent is still answering in this chat; send again when it is done, or cancel the run first (code action "Cancel agent run").');
+      return null;
+    }
+    const isNew = NEW_CHAT.test(basename(path, '.md'));
+    const sessionId = isNew ? (sessionIdOf(text) ?? this.newChatSessions.get(path)) : basename(path, '.md');
     const workspace = await this.workspaceOf(sessionId);
     const { handle, finished } = await this.options.askFlow.start({ uri, instruction: draft, sessionId }, `${Commands.sendChat.command} arguments[0]`, workspace);
     this.noteSession(handle.sessionId);
-    if (name === NEW_CHAT) this.newChatSession = handle.sessionId;
+    if (isNew) this.newChatSessions.set(path, handle.sessionId);
+    this.runningChats.add(path);
     void finished
       .then(async () => {
+        this.runningChats.delete(path);
         const markdown = await this.markdown(handle.sessionId);
-        if (markdown !== undefined) await this.rewrite(path, markdown, draft);
+        if (markdown !== undefined) await this.rewrite(path, markdown, draft, false, true);
         // A first message that failed unanswered leaves no session (and the draft stays in the
         // file): the next send starts the chat afresh instead of naming the deleted session.
-        else if (this.newChatSession === handle.sessionId) this.newChatSession = undefined;
+        else if (this.newChatSessions.get(path) === handle.sessionId) this.newChatSessions.delete(path);
       })
-      .catch((error: unknown) => this.options.client.log(`chat transcript not updated: ${(error as Error).message}`));
+      .catch((error: unknown) => {
+        this.runningChats.delete(path);
+        this.options.client.log(`chat transcript not updated: ${(error as Error).message}`);
+      });
     return { runId: handle.runId, sessionId: handle.sessionId };
   }
 
@@ -178,7 +202,7 @@ export class TranscriptChat {
    * under the marker except what was just sent); an editor that refuses the edit because the
    * user typed at that very moment gets one more try against the newer version.
    */
-  private async rewrite(path: string, markdown: string | undefined, sent: string | undefined, fresh = false): Promise<void> {
+  private async rewrite(path: string, markdown: string | undefined, sent: string | undefined, fresh = false, scrollToReply = false): Promise<void> {
     for (let attempt = 1; attempt <= 3; attempt++) {
       const open = this.options.documents.get(path);
       const current = open?.text ?? this.currentText(path);
@@ -190,9 +214,30 @@ export class TranscriptChat {
       }
       if (open.text === text) return;
       const result = await this.options.client.applyEdit('codebench chat', this.edit(path, open.text, open.version, text));
-      if (result.applied) return;
+      if (result.applied) {
+        if (scrollToReply) await this.showReply(path, text);
+        return;
+      }
     }
     this.options.client.show('warning', `codebench: could not update the chat file ${path}; run "Agent: open chat" again to refresh it.`);
+  }
+
+  /**
+   * Moves the open chat to the start of the newest run, so the answer is on screen rather than
+   * below it (Helix keeps the cursor where it was, above the rewritten text).
+   */
+  private async showReply(path: string, text: string): Promise<void> {
+    const lines = text.split('\n');
+    let line = -1;
+    for (let index = lines.length - 1; index >= 0; index--) {
+      if (lines[index]!.startsWith('## Run ')) {
+        line = index;
+        break;
+      }
+    }
+    if (line < 0) return;
+    const position = { line, character: 0 };
+    await this.options.client.showDocument(pathToUri(path), { start: position, end: position });
   }
 
   private edit(path: string, oldText: string, version: number, newText: string): WorkspaceEdit {

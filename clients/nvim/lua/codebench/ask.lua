@@ -15,8 +15,16 @@ local M = {}
 ---@field diagnostics table[]? DiagnosticHints; computed from the buffer when omitted.
 ---@field session_id string? Continue this stored session.
 ---@field provider string? A configured provider name.
----@field open_chat boolean? Stream the answer into the chat panel.
+---@field open_chat boolean? Stream the answer into the chat panel (as the panel's next message).
 ---@field on_started fun(run: codebench.Run)?
+---@field on_failed fun(problem: string)?
+
+---@class codebench.AskContext What an ask was about, as the transcript names it.
+---@field path string? The file, relative to the workspace.
+---@field first integer? First line of the range (0-based).
+---@field last integer? Last line of the range (0-based).
+---@field code string[]? The selected text.
+---@field filetype string?
 
 --- Diagnostics the editor shows inside `range`, as the server's DiagnosticHint.
 ---@param bufnr integer
@@ -44,10 +52,61 @@ local function diagnostic_hints(bufnr, range, encoding)
   return #hints > 0 and hints or nil
 end
 
---- Starts an agent run (`codebench.ask`, answered at once with the run id); its events stream
---- into the chat panel when `open_chat` is set.
+--- The file, lines and selected code an ask is about.
+---@param bufnr integer
+---@param uri string
+---@param range lsp.Range?
+---@param root string?
+---@param encoding string
+---@return codebench.AskContext
+local function ask_context(bufnr, uri, range, root, encoding)
+  local path = vim.uri_to_fname(uri)
+  if root and path:sub(1, #root + 1) == root .. '/' then
+    path = path:sub(#root + 2)
+  elseif root and path == root then
+    return {}
+  end
+  local context = { path = path, filetype = vim.api.nvim_buf_is_loaded(bufnr) and vim.bo[bufnr].filetype or nil }
+  if range and vim.api.nvim_buf_is_loaded(bufnr) then
+    local first, last = range.start.line, range['end'].line
+    -- A range ending at column 0 ends on the line before.
+    if last > first and range['end'].character == 0 then
+      last = last - 1
+    end
+    context.first, context.last = first, last
+    local lines = vim.api.nvim_buf_get_lines(bufnr, first, last + 1, false)
+    if #lines > 0 and first == range.start.line then
+      local tail = lines[#lines]
+      if range['end'].line == last then
+        lines[#lines] = tail:sub(1, lsp.byte_col(tail, range['end'].character, encoding))
+      end
+      lines[1] = lines[1]:sub(lsp.byte_col(lines[1], range.start.character, encoding) + 1)
+    end
+    context.code = lines
+  end
+  return context
+end
+
+--- Starts an agent run. With `open_chat` the ask is the chat panel's next message: it continues
+--- the panel's conversation, and waits (shown as queued) while the panel's answer streams.
 ---@param opts codebench.AskOptions
 function M.ask(opts)
+  if opts.open_chat then
+    require('codebench.chat.conversation').send(opts)
+  else
+    M.start(opts)
+  end
+end
+
+--- Sends `codebench.ask` (answered at once with the run id); its events stream into the chat
+--- panel when `open_chat` is set.
+---@param opts codebench.AskOptions
+function M.start(opts)
+  local function failed(problem)
+    if opts.on_failed then
+      opts.on_failed(problem)
+    end
+  end
   local bufnr = opts.bufnr or vim.api.nvim_get_current_buf()
   if not lsp.eligible(bufnr) then
     bufnr = chat.source_buffer() or bufnr
@@ -55,6 +114,7 @@ function M.ask(opts)
   local client, problem = lsp.ensure_client(bufnr)
   if not client then
     vim.notify('codebench: ' .. tostring(problem), vim.log.levels.ERROR)
+    failed(tostring(problem))
     return
   end
   local uri = opts.uri
@@ -62,22 +122,26 @@ function M.ask(opts)
     uri = lsp.eligible(bufnr) and vim.uri_from_bufnr(bufnr)
       or vim.uri_from_fname(client.root_dir or assert(vim.uv.cwd()))
   end
+  local encoding = lsp.encoding(client)
   local params = {
     uri = uri,
     range = opts.range,
     instruction = opts.instruction,
     provider = opts.provider or config.get().provider,
     sessionId = opts.session_id,
-    diagnostics = opts.diagnostics or diagnostic_hints(bufnr, opts.range, lsp.encoding(client)),
+    diagnostics = opts.diagnostics or diagnostic_hints(bufnr, opts.range, encoding),
   }
+  local context = ask_context(bufnr, uri, opts.range, client.root_dir, encoding)
   if opts.open_chat then
     chat.open({ focus = false })
   end
   lsp.command('codebench.ask', params, function(err, result)
     if err or type(result) ~= 'table' then
+      failed(err and err.message or 'no run started')
       return
     end
     local run = runs.started(result, opts.instruction, client.id)
+    run.context = context
     if opts.open_chat then
       chat.follow(run)
     end

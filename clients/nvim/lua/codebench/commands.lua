@@ -29,9 +29,20 @@ M.subcommands = {
     end,
   },
   cancel = {
-    desc = 'cancel the running agent',
+    desc = "cancel the running agent (and the chat panel's queued messages, put back in its input area)",
     run = function()
-      require('codebench.ask').cancel()
+      local chat = require('codebench.chat')
+      if chat.busy() or #chat.state.queue > 0 then
+        chat.cancel()
+      else
+        require('codebench.ask').cancel()
+      end
+    end,
+  },
+  model = {
+    desc = "switch the chat panel's provider (no name: pick one of the configured providers)",
+    run = function(args)
+      require('codebench.chat').pick_model(args)
     end,
   },
   history = {
@@ -44,7 +55,7 @@ M.subcommands = {
     end,
   },
   search = {
-    desc = 'search all history',
+    desc = 'search all history (prompts when no query is given)',
     run = function(args)
       require('codebench.history').search(args)
     end,

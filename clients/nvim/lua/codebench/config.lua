@@ -10,6 +10,8 @@
 ---@field send string|false Send the chat input (normal mode in the input area).
 ---@field send_insert string|false Send the chat input from insert mode.
 ---@field close string|false Close the chat panel (normal mode in the panel).
+---@field cancel string|false Stop the running answer (input area, both modes, and the transcript).
+---@field model string|false Pick the provider the panel's next messages use (normal mode in the panel).
 
 ---@class codebench.ChatOptions
 ---@field width number Panel width: columns when > 1, a fraction of the editor when <= 1.
@@ -55,21 +57,44 @@ M.defaults = {
     position = 'right',
   },
   keys = {
-    accept_hunk = 'ga',
-    reject_hunk = 'gr',
-    accept_all = 'gA',
-    reject_all = 'gR',
+    -- Not ga/gr/gR (`:ascii`, replace mode, Neovim 0.11's gr* LSP keys): built-ins stay as they are.
+    accept_hunk = '<LocalLeader>a',
+    reject_hunk = '<LocalLeader>r',
+    accept_all = '<LocalLeader>A',
+    reject_all = '<LocalLeader>R',
     next_hunk = ']h',
     prev_hunk = '[h',
     send = '<CR>',
     send_insert = '<C-s>',
     close = 'q',
+    cancel = '<C-c>',
+    model = '<LocalLeader>m',
   },
   health_timeout_ms = 3000,
 }
 
 ---@type codebench.Options
 M.options = vim.deepcopy(M.defaults)
+
+--- How a key reads in hints and the winbar: `<LocalLeader>a` as typed with the user's leader
+--- (`\a` by default).
+---@param lhs string|false|nil
+---@return string
+function M.key_label(lhs)
+  if not lhs then
+    return '-'
+  end
+  local leader = vim.g.maplocalleader or '\\'
+  local global = vim.g.mapleader or '\\'
+  local label = lhs
+    :gsub('<[Ll]ocal[Ll]eader>', function()
+      return leader
+    end)
+    :gsub('<[Ll]eader>', function()
+      return global
+    end)
+  return label
+end
 
 --- True once setup() ran.
 M.configured = false

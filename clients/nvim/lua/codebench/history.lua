@@ -46,12 +46,20 @@ end
 ---@param callback fun()?
 function M.open_session(session, callback)
   lsp.request('codebench/messages', { sessionId = session.id }, function(err, result)
-    if not err and result then
-      chat.show_session(session, result.messages or {})
+    if err or not result then
+      if callback then
+        callback()
+      end
+      return
     end
-    if callback then
-      callback()
-    end
+    -- Each run's proposal and what became of it, shown after that run's answer.
+    lsp.request('codebench/proposals', { sessionId = session.id }, function(proposals_err, proposals)
+      local found = not proposals_err and proposals and proposals.proposals or {}
+      chat.show_session(session, result.messages or {}, found)
+      if callback then
+        callback()
+      end
+    end, { silent = true })
   end)
 end
 
@@ -110,11 +118,23 @@ function M.pick(opts)
   end, opts)
 end
 
+--- A search excerpt as one line without the server's `⟦`/`⟧` match markers.
+---@param snippet string
+---@return string
+function M.plain_snippet(snippet)
+  local plain = (snippet or ''):gsub('\n', ' '):gsub('⟦', ''):gsub('⟧', '')
+  return plain
+end
+
 --- `:Codebench search {query}`: full-text search over all sessions; picking a hit reopens it.
 ---@param query string
 function M.search(query)
   if vim.trim(query or '') == '' then
-    vim.notify('codebench: :Codebench search needs a query', vim.log.levels.WARN)
+    vim.ui.input({ prompt = 'codebench search: ' }, function(text)
+      if text and vim.trim(text) ~= '' then
+        M.search(vim.trim(text))
+      end
+    end)
     return
   end
   lsp.request('codebench/search', { query = query, limit = 100 }, function(err, result)
@@ -130,8 +150,7 @@ function M.search(query)
       prompt = 'codebench search: ' .. query,
       ---@param hit codebench.SearchHit
       format_item = function(hit)
-        local snippet = hit.snippet:gsub('\n', ' ')
-        return ('%s  %s: %s'):format(hit.sessionTitle, hit.role, snippet)
+        return ('%s  %s: %s'):format(hit.sessionTitle, hit.role, M.plain_snippet(hit.snippet))
       end,
     }, function(hit)
       if hit then

@@ -52,6 +52,9 @@ function M.setup(opts)
   lsp.handlers['codebench/runEvents'] = function(_, params, ctx)
     require('codebench.runs').handle(params, ctx and ctx.client_id)
   end
+  lsp.handlers['window/showDocument'] = function(err, params, ctx)
+    return require('codebench.review.server').show_document(err, params, ctx)
+  end
   -- Loaded for their event subscriptions.
   require('codebench.review')
   require('codebench.progress')

@@ -28,6 +28,7 @@
 ---@field summary string?
 ---@field error string?
 ---@field proposal_id string?
+---@field context codebench.AskContext? What the ask was about (set for the plugin's own asks).
 ---@field events codebench.RunEvent[] Every event so far, in order.
 ---@field started_at number
 

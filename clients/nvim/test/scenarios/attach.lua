@@ -81,4 +81,7 @@ H.run(function()
   for _, tag in ipairs({ 'codebench', 'codebench.setup()', 'codebench-options', ':Codebench', 'codebench.status()' }) do
     H.ok(vim.tbl_contains(names, tag), 'help tag ' .. tag)
   end
+  -- The shipped doc/tags (so `:h codebench` works after a plain packadd) is what :helptags makes.
+  local shipped = vim.fn.readfile(vim.env.CODEBENCH_PLUGIN_DIR .. '/doc/tags')
+  H.eq(shipped, tags, 'doc/tags matches :helptags of doc/codebench.txt (regenerate it)')
 end)

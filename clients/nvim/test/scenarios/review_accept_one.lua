@@ -1,5 +1,5 @@
--- `ga` on the first hunk applies only that hunk (through the server's WorkspaceEdit); the other
--- hunk stays proposed and drawn.
+-- `\a` (accept_hunk) on the first hunk applies only that hunk (through the server's WorkspaceEdit); the
+-- other hunk stays proposed and drawn. The messages say what was applied, hunk by hunk.
 local H = require('helpers')
 
 H.run(function()
@@ -14,7 +14,7 @@ H.run(function()
   end, 'two hunks drawn')
 
   vim.api.nvim_win_set_cursor(0, { 2, 0 })
-  H.feed('ga')
+  H.feed('<LocalLeader>a')
   H.wait(10000, function()
     return H.lines(buf)[2] ~= original[2] and #review.hunks_in(buf) == 1
   end, 'the first hunk applied and one hunk left')

@@ -1,4 +1,4 @@
--- `gr` rejects one hunk and `gR` the rest: the buffer is never touched, the marks go away, and
+-- `\r` rejects one hunk and `\R` the rest: the buffer is never touched, the marks go away, and
 -- the server records the proposal as discarded.
 local H = require('helpers')
 
@@ -14,21 +14,21 @@ H.run(function()
   end, 'two hunks drawn')
 
   vim.api.nvim_win_set_cursor(0, { 8, 0 })
-  H.feed('gr')
+  H.feed('<LocalLeader>r')
   H.wait(10000, function()
     return #review.hunks_in(buf) == 1
   end, 'one hunk left after rejecting one')
   H.eq(review.hunks_in(buf)[1].hunk.first, 1, 'the count hunk is the one left')
   H.eq(H.lines(buf), original, 'rejecting one hunk leaves the buffer untouched')
 
-  H.feed('gR')
+  H.feed('<LocalLeader>R')
   H.wait(10000, function()
     return #review.hunks_in(buf) == 0 and next(review.reviews) == nil
   end, 'no hunks left')
   H.eq(H.lines(buf), original, 'rejecting all leaves the buffer untouched')
   H.eq(vim.bo[buf].modified, false, 'buffer unmodified')
   H.eq(#vim.api.nvim_buf_get_extmarks(buf, review.ns, 0, -1, {}), 0, 'review marks cleared')
-  H.eq(vim.fn.maparg('ga', 'n', false, true).buffer, nil, 'review keys unmapped')
+  H.eq(vim.fn.maparg('\\a', 'n', false, true).buffer, nil, 'review keys unmapped')
 
   local client = vim.lsp.get_clients({ name = 'codebench' })[1]
   local response = client.request_sync('codebench/proposals', { sessionId = run.session_id }, 10000)

@@ -1,4 +1,4 @@
--- Accepting every hunk (`gA`) is one WorkspaceEdit: a single `u` restores the original text.
+-- Accepting every hunk (`\A`) is one WorkspaceEdit: a single `u` restores the original text.
 local H = require('helpers')
 
 H.run(function()
@@ -12,7 +12,7 @@ H.run(function()
     return #review.hunks_in(buf) == 2
   end, 'two hunks drawn')
 
-  H.feed('gA')
+  H.feed('<LocalLeader>A')
   H.wait(10000, function()
     return next(review.reviews) == nil
   end, 'the proposal applied')

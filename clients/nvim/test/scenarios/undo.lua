@@ -16,7 +16,7 @@ H.run(function()
   H.wait(10000, function()
     return #review.hunks_in(buf) == 2
   end, 'two hunks drawn')
-  H.feed('gA')
+  H.feed('<LocalLeader>A')
   H.wait(10000, function()
     return next(review.reviews) == nil
   end, 'the proposal applied')

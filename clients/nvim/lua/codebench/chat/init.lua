@@ -11,6 +11,7 @@
 
 local runs = require('codebench.runs')
 local buffers = require('codebench.chat.buffers')
+local conversation = require('codebench.chat.conversation')
 local events = require('codebench.chat.events')
 local panel = require('codebench.chat.panel')
 local state = require('codebench.chat.state')
@@ -25,6 +26,9 @@ M.is_open = panel.is_open
 M.open = panel.open
 M.close = panel.close
 M.toggle = panel.toggle
+M.busy = conversation.busy
+M.cancel = conversation.cancel
+M.pick_model = panel.pick_model
 
 runs.subscribe(function(run, new_events)
   if state.followed[run.id] then
@@ -51,9 +55,10 @@ end)
 function M.new_session()
   state.session_id = nil
   state.viewing_author = nil
-  state.followed, state.order = {}, {}
+  state.followed, state.order, state.queue = {}, {}, {}
   if buffers.valid_buf(state.transcript) then
     transcript.edit(transcript.clear)
+    conversation.draw_queue(state.transcript --[[@as integer]])
   end
 end
 
@@ -71,9 +76,31 @@ end
 --- Shows a stored session's messages. The user's own session becomes the conversation the input
 --- continues; a teammate's (one with an `author`) is only shown: the server keeps it read-only, so
 --- a message typed then starts a new session of the user's own.
+local proposal_outcomes = {
+  proposed = 'still to review (:Codebench review)',
+  applied = 'applied',
+  unconfirmed = 'applied (not confirmed)',
+  discarded = 'rejected',
+  conflict = 'no longer applied to the text',
+  reverted = 'applied, then undone',
+}
+
+--- The line a stored proposal gets in a reopened transcript: what it changed and its fate.
+---@param proposal { summary: string, status: string, detail: string? }
+---@return string
+local function proposal_line(proposal)
+  local outcome = proposal_outcomes[proposal.status] or proposal.status
+  return ('✎ proposed changes to %s — %s%s'):format(
+    proposal.summary or '?',
+    outcome,
+    proposal.detail and (': ' .. proposal.detail) or ''
+  )
+end
+
 ---@param session { id: string, title: string?, author: string? }
----@param messages { role: string, content: string, author: string? }[]
-function M.show_session(session, messages)
+---@param messages { role: string, content: string, author: string?, runId: string? }[]
+---@param proposals { runId: string, summary: string, status: string, detail: string? }[]?
+function M.show_session(session, messages, proposals)
   M.new_session()
   local author = session.author
   state.session_id = not author and session.id or nil
@@ -88,10 +115,23 @@ function M.show_session(session, messages)
         'CodebenchChatStatus'
       )
     end
-    for _, message in ipairs(messages) do
+    local by_run = {}
+    for _, proposal in ipairs(proposals or {}) do
+      by_run[proposal.runId] = by_run[proposal.runId] or {}
+      table.insert(by_run[proposal.runId], proposal)
+    end
+    for i, message in ipairs(messages) do
       transcript.append_text(buf, '\n')
       transcript.append_line(buf, message_heading(message), 'CodebenchChatHeader')
       transcript.append_text(buf, (message.content or '') .. '\n')
+      -- After the run's last message, its proposal and outcome.
+      local next_message = messages[i + 1]
+      if message.runId and by_run[message.runId] and not (next_message and next_message.runId == message.runId) then
+        for _, proposal in ipairs(by_run[message.runId]) do
+          transcript.append_line(buf, proposal_line(proposal), 'CodebenchChatProposal')
+        end
+        by_run[message.runId] = nil
+      end
     end
   end)
   M.open()
@@ -116,11 +156,10 @@ function M.submit()
     -- The teammate's transcript is not this conversation: start the user's own on a clean page.
     M.new_session()
   end
-  require('codebench.ask').ask({
+  conversation.send({
     instruction = text,
     bufnr = M.source_buffer(),
     session_id = state.session_id,
-    open_chat = true,
   })
 end
 

@@ -15,16 +15,37 @@ local function submit()
   require('codebench.chat').submit()
 end
 
---- `close` in the transcript.
+local function cancel()
+  require('codebench.chat').cancel()
+end
+
+local function pick_model()
+  require('codebench.chat').pick_model()
+end
+
+--- The keys both buffers share: `close`, `cancel` (also in insert mode: <C-c> would otherwise
+--- only leave it) and `model`.
 ---@param buf integer
-function M.transcript(buf)
+local function shared(buf)
   local keys = config.get().keys
   if keys.close then
     vim.keymap.set('n', keys.close, close, { buffer = buf, desc = 'codebench: close the chat' })
   end
+  if keys.cancel then
+    vim.keymap.set({ 'n', 'i' }, keys.cancel, cancel, { buffer = buf, desc = 'codebench: stop the answer' })
+  end
+  if keys.model then
+    vim.keymap.set('n', keys.model, pick_model, { buffer = buf, desc = 'codebench: switch the provider' })
+  end
 end
 
---- `send` (normal mode), `send_insert` (insert mode) and `close` in the input area.
+--- `close`, `cancel` and `model` in the transcript.
+---@param buf integer
+function M.transcript(buf)
+  shared(buf)
+end
+
+--- `send` (normal mode), `send_insert` (insert mode), `close`, `cancel` and `model` in the input area.
 ---@param buf integer
 function M.input(buf)
   local keys = config.get().keys
@@ -34,9 +55,7 @@ function M.input(buf)
   if keys.send_insert then
     vim.keymap.set('i', keys.send_insert, submit, { buffer = buf, desc = 'codebench: send' })
   end
-  if keys.close then
-    vim.keymap.set('n', keys.close, close, { buffer = buf, desc = 'codebench: close the chat' })
-  end
+  shared(buf)
 end
 
 return M

@@ -54,14 +54,127 @@ function M.open(opts)
     vim.wo[state.input_win].number = false
     vim.wo[state.input_win].relativenumber = false
     vim.wo[state.input_win].winfixheight = true
-    vim.wo[state.input_win].winbar = '%#CodebenchChatHeader#codebench%* — '
-      .. (config.get().keys.send or '')
-      .. ' to send'
+    M.update_winbar()
+    transcript.refold(buffers.transcript(), state.win)
     transcript.scroll(buffers.transcript(), { state.win })
+    M.learn_default_provider()
   end
   if opts.focus ~= false and buffers.valid_win(state.input_win) then
     vim.api.nvim_set_current_win(state.input_win --[[@as integer]])
   end
+end
+
+--- The model the panel's messages use, as the winbar shows it.
+---@return string
+function M.model_label()
+  if state.provider then
+    return state.provider
+  end
+  return state.default_provider and (state.default_provider .. ' (default)') or 'the default provider'
+end
+
+--- Both windows' bars: the model in use and the keys (the transcript's: how to stop and close).
+function M.update_winbar()
+  local keys = config.get().keys
+  local label = config.key_label
+  local function part(key, what)
+    return key and (label(key) .. ' ' .. what) or nil
+  end
+  local stop = vim.tbl_filter(function(item)
+    return item ~= nil
+  end, { part(keys.cancel, 'stop'), part(keys.close, 'close') })
+  local input = vim.tbl_filter(function(item)
+    return item ~= nil
+  end, { part(keys.send, 'send'), part(keys.model, 'switch model'), unpack(stop) })
+  local model = ('%%#CodebenchChatHeader#codebench%%* · model: %s'):format(M.model_label():gsub('%%', '%%%%'))
+  if buffers.valid_win(state.win) then
+    vim.wo[state.win].winbar = model .. ' — ' .. table.concat(stop, ' · ')
+  end
+  if buffers.valid_win(state.input_win) then
+    vim.wo[state.input_win].winbar = model .. ' — ' .. table.concat(input, ' · ')
+  end
+end
+
+--- The configured providers, from `codebench/health` (its checks are named `provider {name}`).
+---@param callback fun(providers: string[], default: string?)
+local function providers(callback)
+  require('codebench.lsp').request('codebench/health', { timeoutMs = 1500 }, function(err, result)
+    if err or type(result) ~= 'table' then
+      callback({}, nil)
+      return
+    end
+    local names, seen = {}, {}
+    for _, check in ipairs(result.checks or {}) do
+      local name = type(check.name) == 'string' and check.name:match('^provider (.+)$')
+      if name and not seen[name] then
+        seen[name] = true
+        table.insert(names, name)
+      end
+    end
+    if result.defaultProvider and not seen[result.defaultProvider] then
+      table.insert(names, 1, result.defaultProvider)
+    end
+    callback(names, result.defaultProvider)
+  end, { silent = true })
+end
+
+--- Asks the server once which provider it uses by default, for the winbar.
+function M.learn_default_provider()
+  if state.default_provider or config.get().provider then
+    state.provider = state.provider or config.get().provider
+    M.update_winbar()
+    return
+  end
+  -- Only a running server is asked: opening the panel must not start one or report an error.
+  if not vim.lsp.get_clients({ name = 'codebench' })[1] then
+    return
+  end
+  providers(function(_, default)
+    state.default_provider = default
+    M.update_winbar()
+  end)
+end
+
+--- `:Codebench model [name]` and the panel's `model` key: the provider of the panel's next
+--- messages. Without a name, picks from the configured providers.
+---@param name string?
+function M.pick_model(name)
+  local function use(choice)
+    if not choice or choice == '' then
+      return
+    end
+    state.provider = choice
+    M.update_winbar()
+    if buffers.valid_buf(state.transcript) then
+      transcript.edit(function(buf)
+        transcript.append_line(buf, ('model: %s from the next message on'):format(choice), 'CodebenchChatStatus')
+      end)
+    end
+  end
+  if name and name ~= '' then
+    use(name)
+    return
+  end
+  providers(function(names, default)
+    state.default_provider = default or state.default_provider
+    if #names == 0 then
+      vim.notify('codebench: the server listed no providers', vim.log.levels.WARN)
+      return
+    end
+    vim.ui.select(names, {
+      prompt = 'codebench model',
+      format_item = function(item)
+        local marks = {}
+        if item == default then
+          table.insert(marks, 'default')
+        end
+        if item == (state.provider or default) then
+          table.insert(marks, 'in use')
+        end
+        return #marks > 0 and ('%s (%s)'):format(item, table.concat(marks, ', ')) or item
+      end,
+    }, use)
+  end)
 end
 
 function M.close()

@@ -19,11 +19,17 @@
 ---@field order string[] Followed run ids, in the order they started.
 ---@field flush_scheduled boolean
 ---@field source_buf integer? The last file buffer, asked about from the chat.
+---@field sending boolean An ask of this panel was sent and its run id is not back yet.
+---@field queue { opts: codebench.AskOptions }[] Messages waiting for the running answer to end.
+---@field provider string? The provider the panel's messages use (nil: the server's default).
+---@field default_provider string? The server's default provider, once asked.
 local state = {
   session_id = nil,
   followed = {},
   order = {},
   flush_scheduled = false,
+  sending = false,
+  queue = {},
 }
 
 return state

@@ -66,11 +66,55 @@ function M.replace_line(buf, mark, text, hl)
   vim.api.nvim_buf_set_extmark(buf, ns, pos[1], 0, { id = mark, line_hl_group = hl })
 end
 
---- Empties the transcript, highlights included.
+local folds = vim.api.nvim_create_namespace('codebench.chat.folds')
+
+--- Closes rows `first`..`last` (0-based) into a fold in one window.
+---@param win integer
+---@param first integer
+---@param last integer
+local function fold_in(win, first, last)
+  vim.wo[win].foldmethod = 'manual'
+  vim.wo[win].foldenable = true
+  vim.api.nvim_win_call(win, function()
+    vim.cmd(('silent! %d,%dfold'):format(first + 1, last + 1))
+  end)
+end
+
+--- Folds rows `first`..`last` (0-based) closed in every window showing the transcript, and
+--- remembers them so a window opened later folds them too (manual folds belong to a window).
+---@param buf integer
+---@param first integer
+---@param last integer
+function M.fold(buf, first, last)
+  vim.api.nvim_buf_set_extmark(buf, folds, first, 0, { end_row = last })
+  for _, win in ipairs(vim.fn.win_findbuf(buf)) do
+    fold_in(win, first, last)
+  end
+end
+
+--- Folds every remembered range in a window that now shows the transcript.
+---@param buf integer
+---@param win integer
+function M.refold(buf, win)
+  vim.api.nvim_win_call(win, function()
+    vim.cmd('silent! normal! zE')
+  end)
+  for _, mark in ipairs(vim.api.nvim_buf_get_extmarks(buf, folds, 0, -1, { details = true })) do
+    fold_in(win, mark[2], mark[4].end_row or mark[2])
+  end
+end
+
+--- Empties the transcript, highlights and folds included.
 ---@param buf integer
 function M.clear(buf)
   vim.api.nvim_buf_clear_namespace(buf, ns, 0, -1)
+  vim.api.nvim_buf_clear_namespace(buf, folds, 0, -1)
   vim.api.nvim_buf_set_lines(buf, 0, -1, false, {})
+  for _, win in ipairs(vim.fn.win_findbuf(buf)) do
+    vim.api.nvim_win_call(win, function()
+      vim.cmd('silent! normal! zE')
+    end)
+  end
 end
 
 --- Windows showing the transcript whose cursor sits on its last line (or that are not focused).

@@ -26,6 +26,27 @@ local function pad(text)
   return shown < width and (text .. string.rep(' ', width - shown)) or text
 end
 
+--- Lines inserted above the first line are virtual lines a window at the top of the buffer does
+--- not show (they sit above its first row): mark line 1 with a sign, and scroll every window
+--- showing the top so the lines are in view.
+---@param bufnr integer
+---@param count integer
+function M.reveal_top(bufnr, count)
+  vim.api.nvim_buf_set_extmark(bufnr, M.ns, 0, 0, {
+    sign_text = '+↑',
+    sign_hl_group = 'CodebenchAddSign',
+    priority = 199,
+  })
+  for _, win in ipairs(vim.fn.win_findbuf(bufnr)) do
+    vim.api.nvim_win_call(win, function()
+      local view = vim.fn.winsaveview()
+      if view.topline == 1 then
+        vim.fn.winrestview({ topline = 1, topfill = count })
+      end
+    end)
+  end
+end
+
 --- Draws one hunk and returns where it sits.
 ---@param bufnr integer
 ---@param hunk codebench.Hunk
@@ -89,6 +110,9 @@ function M.draw(bufnr, hunk, encoding, label)
       virt_lines = virt_lines,
       virt_lines_above = anchor_above,
     })
+    if anchor_above and anchor_row == 0 then
+      M.reveal_top(bufnr, #virt_lines)
+    end
   end
 
   -- A hint at the end of the hunk's first line.

@@ -6,6 +6,7 @@
 --- and a `User CodebenchReview` autocommand.
 
 local config = require('codebench.config')
+local feedback = require('codebench.review.feedback')
 local lsp = require('codebench.lsp')
 local inline_diff = require('codebench.review.inline_diff')
 local keymaps = require('codebench.review.keymaps')
@@ -52,11 +53,14 @@ local function finish(review, status, detail)
     M.render(other, nil)
   end
   M.clear_finished(review.buffers)
-  local message = ('codebench: %s — %s'):format(review.summary, outcome_messages[status] or status)
+  local message = status ~= 'conflict' and feedback.final_message(review)
+    or ('codebench: %s — %s'):format(review.summary, outcome_messages[status] or status)
   if detail then
     message = message .. ': ' .. detail
   end
   vim.notify(message, status == 'conflict' and vim.log.levels.WARN or vim.log.levels.INFO)
+  -- The status line counted this review's hunks: redraw it now, not at the next run event.
+  require('codebench.progress').redraw()
   vim.api.nvim_exec_autocmds('User', {
     pattern = 'CodebenchReview',
     modeline = false,
@@ -116,8 +120,8 @@ function M.render(review, data)
       local label = ('codebench hunk %d/%d: %s accept · %s reject'):format(
         n,
         total,
-        keys.accept_hunk or '-',
-        keys.reject_hunk or '-'
+        config.key_label(keys.accept_hunk),
+        config.key_label(keys.reject_hunk)
       )
       table.insert(views, inline_diff.draw(bufnr, hunk, encoding, label))
     end
@@ -138,6 +142,7 @@ function M.render(review, data)
       end
     end
   end
+  require('codebench.progress').redraw()
   vim.api.nvim_exec_autocmds('User', {
     pattern = 'CodebenchReview',
     modeline = false,

@@ -5,6 +5,7 @@
 --- every decision, and after every change to a reviewed buffer, they are read again rather than
 --- adjusted here, because the server renumbers and rebases them.
 
+local feedback = require('codebench.review.feedback')
 local lsp = require('codebench.lsp')
 local render = require('codebench.review.render')
 local state = require('codebench.review.state')
@@ -72,6 +73,9 @@ function M.decide(review, command, hunks, callback)
     return
   end
   review.busy = true
+  feedback.files(review)
+  local tally, total = feedback.tally(review, hunks), #review.hunks
+  local outcome = command == 'codebench.applyProposal' and 'applied' or 'rejected'
   lsp.command(command, { proposalId = review.proposal_id, hunks = hunks }, function(err, result)
     review.busy = false
     if err then
@@ -80,8 +84,14 @@ function M.decide(review, command, hunks, callback)
       end
       return
     end
+    if result and result.status ~= 'conflict' then
+      feedback.record(review, outcome, tally)
+    end
     -- Indices renumber after every call: always read the proposal again.
-    M.show(review.proposal_id, review.client_id, function()
+    M.show(review.proposal_id, review.client_id, function(still)
+      if still and #still.hunks > 0 and result and result.status ~= 'conflict' then
+        vim.notify(feedback.choice_message(still, outcome, tally, total, #still.hunks), vim.log.levels.INFO)
+      end
       if callback then
         callback(result and result.status)
       end
@@ -93,6 +103,31 @@ end
 ---@param review codebench.Review
 function M.preview(review)
   lsp.command('codebench.previewProposal', { proposalId = review.proposal_id }, nil, { client_id = review.client_id })
+end
+
+--- `window/showDocument` from the server (the proposal's diff): opened in a split, so the
+--- reviewed buffer stays in view beside it; a window already showing the file is focused.
+---@param params { uri: string, takeFocus: boolean?, external: boolean? }
+---@return { success: boolean }
+function M.show_document(_, params)
+  if type(params) ~= 'table' or type(params.uri) ~= 'string' or params.external or not params.uri:match('^file:') then
+    return { success = false }
+  end
+  local origin = vim.api.nvim_get_current_win()
+  local bufnr = vim.uri_to_bufnr(params.uri)
+  local win = vim.fn.bufwinid(bufnr)
+  if win == -1 then
+    vim.cmd('split')
+    win = vim.api.nvim_get_current_win()
+    vim.api.nvim_win_set_buf(win, bufnr)
+    vim.bo[bufnr].buflisted = true
+  end
+  if params.takeFocus == false then
+    vim.api.nvim_set_current_win(origin)
+  else
+    vim.api.nvim_set_current_win(win)
+  end
+  return { success = true }
 end
 
 return M

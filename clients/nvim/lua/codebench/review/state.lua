@@ -44,6 +44,8 @@ local M = {}
 ---@field busy boolean A call is in flight.
 ---@field evidence_shown boolean? The evidence notification was given.
 ---@field data codebench.ProposalHunks? The last hunks read from the server.
+---@field paths string? The files of the proposal, as last listed while proposed.
+---@field settled table<'applied'|'rejected', codebench.ReviewTally>? Choices made here, counted.
 
 ---@type table<string, codebench.Review>
 M.reviews = {}
