@@ -298,7 +298,7 @@ describe.skipIf(TARGETS.length === 0).each(TARGETS.length > 0 ? TARGETS : [{ nvi
       expectPass(await run('review_top', ws));
     }, 120_000);
 
-    it(':Codebench search prompts without a query, shows no ⟦…⟧ markers, and the reopened session shows the proposal outcome', async () => {
+    it(':Codebench search prompts without a query, shows no ⟦…⟧ markers, and the reopened session shows its tool steps and the proposal outcome', async () => {
       const ws = workspace();
       enqueueTwoHunks(fake);
       expectPass(await run('reopen', ws));

@@ -144,4 +144,12 @@ describe('team sessions (codebench/sessions team: true, codebench/messages)', ()
     expect(badTeam.code).toBe(ErrorCodes.InvalidParams);
     expect(badTeam.message).toMatch(/^Invalid params: params\.team: /);
   });
+
+  it("answers codebench/runs with no steps for a teammate's session (tool calls are not shared), and refuses an unknown one", async () => {
+    expect(await client.request(Requests.runs.method, { sessionId: ALICE_SESSION })).toEqual({ runs: [] });
+    expect(await client.request(Requests.runs.method, { sessionId: ownSessionId })).toEqual({ runs: [] });
+    const unknown = await errorOf(client.request(Requests.runs.method, { sessionId: '99999999-9999-4999-8999-999999999999' }));
+    expect(unknown.code).toBe(ErrorCodes.InvalidParams);
+    expect(unknown.message).toContain('params.sessionId');
+  });
 });

@@ -2,6 +2,8 @@ import type {
   ApproveCommandParams,
   ProvenanceParams,
   ProvenanceResult,
+  RunsParams,
+  RunsResult,
   UndoParams,
   UndoResult,
   UsageParams,
@@ -134,6 +136,7 @@ export const Requests = {
   memoryRemove: request<MemoryRemoveParams, MemoryRemoveResult>('codebench/memory/remove', { params: 'MemoryRemoveParams', result: 'MemoryRemoveResult' }),
   provenance: request<ProvenanceParams, ProvenanceResult>('codebench/provenance', { params: 'ProvenanceParams', result: 'ProvenanceResult' }),
   usage: request<UsageParams, UsageResult>('codebench/usage', { params: 'UsageParams', result: 'UsageResult', optional: true }),
+  runs: request<RunsParams, RunsResult>('codebench/runs', { params: 'RunsParams', result: 'RunsResult' }),
 } as const;
 
 export const Notifications = {

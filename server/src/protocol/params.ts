@@ -108,6 +108,7 @@ export const requestSchemas: Schemas<typeof Requests> = {
   memoryRemove: memoryRemoveParamsSchema,
   provenance: provenanceParamsSchema,
   usage: usageParamsSchema,
+  runs: z.object({ sessionId: z.string().min(1) }),
 };
 
 export const commandSchemas: Schemas<typeof Commands> = {

@@ -66,3 +66,20 @@ export interface UsageResult {
   rows: UsageRow[];
   totals: UsageFigures;
 }
+
+/** `codebench/runs`: what each run of a session did, for a reopened transcript. */
+export interface RunsParams {
+  sessionId: string;
+}
+
+export interface RunSteps {
+  id: string;
+  status: 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
+  /** Oldest first: one phrase per tool call ("read src/a.ts", "ran `npm test` → exit 1"); repeats counted. */
+  steps: string[];
+}
+
+export interface RunsResult {
+  /** Oldest first; empty for a teammate's session (tool calls are not shared). */
+  runs: RunSteps[];
+}

@@ -20,6 +20,7 @@ import type {
   RunRecord,
   SearchHit,
   SessionRecord,
+  ToolCallBrief,
   ToolCallRecord,
   WorkspaceRecord,
 } from './records.js';
@@ -192,6 +193,11 @@ export class Store {
 
   recordToolCall(input: NewToolCall): Promise<void> {
     return toolCalls.recordToolCall(this.db, input);
+  }
+
+  /** Each run's tool calls, oldest first, with the start and end of their results only. */
+  toolCallBriefsOfRuns(runIds: readonly string[]): Promise<Map<string, ToolCallBrief[]>> {
+    return toolCalls.toolCallBriefs(this.db, runIds);
   }
 
   listToolCalls(runId: string): Promise<ToolCallRecord[]> {

@@ -52,13 +52,16 @@ function M.open_session(session, callback)
       end
       return
     end
-    -- Each run's proposal and what became of it, shown after that run's answer.
+    -- Each run's proposal and what became of it, shown after that run's answer; what each run
+    -- did (its tool steps), shown under its request.
     lsp.request('codebench/proposals', { sessionId = session.id }, function(proposals_err, proposals)
       local found = not proposals_err and proposals and proposals.proposals or {}
-      chat.show_session(session, result.messages or {}, found)
-      if callback then
-        callback()
-      end
+      lsp.request('codebench/runs', { sessionId = session.id }, function(runs_err, runs)
+        chat.show_session(session, result.messages or {}, found, not runs_err and runs and runs.runs or {})
+        if callback then
+          callback()
+        end
+      end, { silent = true })
     end, { silent = true })
   end)
 end

@@ -49,4 +49,12 @@ H.run(function()
   local text = H.text(chat.transcript())
   H.log(text)
   H.ok(text:find('✎ proposed changes to values.py[^\n]* — applied'), 'the proposal and its outcome')
+  -- The run's tool steps under its request (codebench/runs), before the answer.
+  local request_at = text:find('bump the count and ü', 1, true)
+  local step_at = text:find('✓ edited values.py', 1, true)
+  local answer_at = text:find('Changed the count and ü.', 1, true)
+  H.ok(
+    request_at and step_at and answer_at and request_at < step_at and step_at < answer_at,
+    'the tool steps between the request and the answer'
+  )
 end)

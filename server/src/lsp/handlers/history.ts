@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { describeCalls } from '../../agent/history/turn-summary.js';
 import { Requests } from '../../protocol/methods.js';
 import type { MessageInfo, SessionInfo } from '../../protocol/shapes.js';
 import { messagePreview, type Store, type TeamMessageRecord, type TeamSessionRecord } from '../../store/store.js';
@@ -18,6 +19,15 @@ export const historyRoutes: Route[] = [
     const store = await host.store();
     if (store.sync.teamSession(sessionId)) return { messages: page(store.sync.teamMessages(sessionId).map(toMessageInfo), { limit, before }) };
     return { messages: await (await host.storeWithSession(sessionId)).listMessages(sessionId, { limit, before }) };
+  }),
+  route(Requests.runs, async (host, { sessionId }) => {
+    const store = await host.store();
+    // A teammate's session: known, but its tool calls are not shared.
+    if (store.sync.teamSession(sessionId)) return { runs: [] };
+    await host.storeWithSession(sessionId);
+    const runs = await store.listRuns(sessionId);
+    const briefs = await store.toolCallBriefsOfRuns(runs.map((run) => run.id));
+    return { runs: runs.map((run) => ({ id: run.id, status: run.status, steps: describeCalls(briefs.get(run.id) ?? []) })) };
   }),
   route(Requests.search, async (host, { query, limit }) => ({
     hits: await (await host.store()).searchMessages({ query, limit }),

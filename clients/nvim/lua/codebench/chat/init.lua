@@ -100,7 +100,8 @@ end
 ---@param session { id: string, title: string?, author: string? }
 ---@param messages { role: string, content: string, author: string?, runId: string? }[]
 ---@param proposals { runId: string, summary: string, status: string, detail: string? }[]?
-function M.show_session(session, messages, proposals)
+---@param run_steps { id: string, steps: string[] }[]?
+function M.show_session(session, messages, proposals, run_steps)
   M.new_session()
   local author = session.author
   state.session_id = not author and session.id or nil
@@ -120,10 +121,21 @@ function M.show_session(session, messages, proposals)
       by_run[proposal.runId] = by_run[proposal.runId] or {}
       table.insert(by_run[proposal.runId], proposal)
     end
+    local steps_of = {}
+    for _, run in ipairs(run_steps or {}) do
+      steps_of[run.id] = run.steps
+    end
     for i, message in ipairs(messages) do
       transcript.append_text(buf, '\n')
       transcript.append_line(buf, message_heading(message), 'CodebenchChatHeader')
       transcript.append_text(buf, (message.content or '') .. '\n')
+      -- Under the request, what its run did, as the live transcript showed it.
+      if message.role == 'user' and message.runId and steps_of[message.runId] then
+        for _, step in ipairs(steps_of[message.runId]) do
+          transcript.append_line(buf, '✓ ' .. step, 'CodebenchChatTool')
+        end
+        steps_of[message.runId] = nil
+      end
       -- After the run's last message, its proposal and outcome.
       local next_message = messages[i + 1]
       if message.runId and by_run[message.runId] and not (next_message and next_message.runId == message.runId) then
