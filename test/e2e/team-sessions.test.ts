@@ -145,6 +145,21 @@ describe('team sessions (codebench/sessions team: true, codebench/messages)', ()
     expect(badTeam.message).toMatch(/^Invalid params: params\.team: /);
   });
 
+  it('lists the configured providers and their models from the config alone (codebench/providers)', async () => {
+    const before = fake.requests.length;
+    expect(await client.request(Requests.providers.method, {})).toEqual({
+      defaultProvider: 'ollama',
+      providers: [
+        { name: 'openai', kind: 'openai', model: 'gpt-test' },
+        { name: 'compatible', kind: 'openai-compatible', model: 'local-test' },
+        { name: 'anthropic', kind: 'anthropic', model: 'claude-test' },
+        { name: 'ollama', kind: 'ollama', model: 'qwen-test' },
+      ],
+    });
+    // Unlike codebench/health, no endpoint is probed.
+    expect(fake.requests.length).toBe(before);
+  });
+
   it("answers codebench/runs with no steps for a teammate's session (tool calls are not shared), and refuses an unknown one", async () => {
     expect(await client.request(Requests.runs.method, { sessionId: ALICE_SESSION })).toEqual({ runs: [] });
     expect(await client.request(Requests.runs.method, { sessionId: ownSessionId })).toEqual({ runs: [] });

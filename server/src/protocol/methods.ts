@@ -2,6 +2,8 @@ import type {
   ApproveCommandParams,
   ProvenanceParams,
   ProvenanceResult,
+  ProvidersParams,
+  ProvidersResult,
   RunsParams,
   RunsResult,
   UndoParams,
@@ -137,6 +139,7 @@ export const Requests = {
   provenance: request<ProvenanceParams, ProvenanceResult>('codebench/provenance', { params: 'ProvenanceParams', result: 'ProvenanceResult' }),
   usage: request<UsageParams, UsageResult>('codebench/usage', { params: 'UsageParams', result: 'UsageResult', optional: true }),
   runs: request<RunsParams, RunsResult>('codebench/runs', { params: 'RunsParams', result: 'RunsResult' }),
+  providers: request<ProvidersParams, ProvidersResult>('codebench/providers', { params: 'ProvidersParams', result: 'ProvidersResult', optional: true }),
 } as const;
 
 export const Notifications = {

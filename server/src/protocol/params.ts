@@ -109,6 +109,7 @@ export const requestSchemas: Schemas<typeof Requests> = {
   provenance: provenanceParamsSchema,
   usage: usageParamsSchema,
   runs: z.object({ sessionId: z.string().min(1) }),
+  providers: z.object({}) as z.ZodType<Record<string, never>>,
 };
 
 export const commandSchemas: Schemas<typeof Commands> = {

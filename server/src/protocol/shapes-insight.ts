@@ -83,3 +83,18 @@ export interface RunsResult {
   /** Oldest first; empty for a teammate's session (tool calls are not shared). */
   runs: RunSteps[];
 }
+
+/** `codebench/providers`: the configured providers, from the config alone (no network). */
+export type ProvidersParams = Record<string, never>;
+
+export interface ProviderInfo {
+  name: string;
+  kind: string;
+  /** The configured model; absent for a CLI datasource that uses its own default. */
+  model?: string;
+}
+
+export interface ProvidersResult {
+  defaultProvider: string;
+  providers: ProviderInfo[];
+}

@@ -17,7 +17,7 @@ H.run(function()
   local chat = require('codebench.chat')
   chat.open()
   H.wait(5000, function()
-    return vim.wo[chat.state.input_win].winbar:find('ollama (default)', 1, true)
+    return vim.wo[chat.state.input_win].winbar:find('ollama (default) · qwen-test', 1, true)
   end, 'the winbar to name the default provider')
   local bar = vim.wo[chat.state.input_win].winbar
   H.log('winbar:', bar)
@@ -36,7 +36,10 @@ H.run(function()
   end, 'the model picker')
   table.sort(offered)
   H.eq(offered, { 'anthropic', 'compatible', 'ollama', 'openai' }, 'the configured providers')
-  H.ok(vim.wo[chat.state.input_win].winbar:find('model: anthropic', 1, true), 'the winbar shows the new model')
+  H.ok(
+    vim.wo[chat.state.input_win].winbar:find('model: anthropic · claude-test', 1, true),
+    'the winbar shows the new provider and its model'
+  )
 
   -- <C-c> in insert mode in the input area.
   vim.api.nvim_set_current_win(chat.state.input_win)

@@ -64,13 +64,17 @@ function M.open(opts)
   end
 end
 
---- The model the panel's messages use, as the winbar shows it.
+--- The model the panel's messages use, as the winbar shows it: the provider, and its model when
+--- the server said which (`codebench/providers`).
 ---@return string
 function M.model_label()
-  if state.provider then
-    return state.provider
+  local name = state.provider or state.default_provider
+  if not name then
+    return 'the default provider'
   end
-  return state.default_provider and (state.default_provider .. ' (default)') or 'the default provider'
+  local label = state.provider and name or (name .. ' (default)')
+  local model = state.models and state.models[name]
+  return model and (label .. ' · ' .. model) or label
 end
 
 --- Both windows' bars: the model in use and the keys (the transcript's: how to stop and close).
@@ -95,24 +99,20 @@ function M.update_winbar()
   end
 end
 
---- The configured providers, from `codebench/health` (its checks are named `provider {name}`).
+--- The configured providers and their models, from `codebench/providers` (the config alone: no
+--- network, unlike `codebench/health`).
 ---@param callback fun(providers: string[], default: string?)
 local function providers(callback)
-  require('codebench.lsp').request('codebench/health', { timeoutMs = 1500 }, function(err, result)
+  require('codebench.lsp').request('codebench/providers', {}, function(err, result)
     if err or type(result) ~= 'table' then
       callback({}, nil)
       return
     end
-    local names, seen = {}, {}
-    for _, check in ipairs(result.checks or {}) do
-      local name = type(check.name) == 'string' and check.name:match('^provider (.+)$')
-      if name and not seen[name] then
-        seen[name] = true
-        table.insert(names, name)
-      end
-    end
-    if result.defaultProvider and not seen[result.defaultProvider] then
-      table.insert(names, 1, result.defaultProvider)
+    local names = {}
+    state.models = {}
+    for _, provider in ipairs(result.providers or {}) do
+      table.insert(names, provider.name)
+      state.models[provider.name] = provider.model
     end
     callback(names, result.defaultProvider)
   end, { silent = true })
@@ -171,7 +171,8 @@ function M.pick_model(name)
         if item == (state.provider or default) then
           table.insert(marks, 'in use')
         end
-        return #marks > 0 and ('%s (%s)'):format(item, table.concat(marks, ', ')) or item
+        local shown = state.models and state.models[item] and (item .. ' · ' .. state.models[item]) or item
+        return #marks > 0 and ('%s (%s)'):format(shown, table.concat(marks, ', ')) or shown
       end,
     }, use)
   end)

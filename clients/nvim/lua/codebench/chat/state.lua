@@ -23,6 +23,7 @@
 ---@field queue { opts: codebench.AskOptions }[] Messages waiting for the running answer to end.
 ---@field provider string? The provider the panel's messages use (nil: the server's default).
 ---@field default_provider string? The server's default provider, once asked.
+---@field models table<string, string>? Each configured provider's model (`codebench/providers`), once asked.
 local state = {
   session_id = nil,
   followed = {},
