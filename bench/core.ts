@@ -1,3 +1,5 @@
+import { createTwoFilesPatch } from 'diff';
+import { agentWrittenLines, indexLines, storedChanges, type StoredFileChange } from '../server/src/agent/proposals/revert.js';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { prepareApplication, type Proposal } from '../server/src/agent/proposals/proposal.js';
 import { agentCodeActions } from '../server/src/lsp/agent-actions.js';
@@ -88,4 +90,34 @@ export async function cancelBenchmark(): Promise<Result[]> {
   }
   await stream.close();
   return [result('cancel → model stream closed at the server (p50)', median(samples), 'ms', { max: 100 }, { note: `max ${Math.max(...samples).toFixed(1)} ms` })];
+}
+
+/**
+ * The "Undo agent edit" code action after each keystroke: which lines 5 applied proposals (3 hunks
+ * each) still own in a 2,000-line file, worked out again because the text changed (the cache in
+ * lsp/applied-proposals.ts only helps while the text stays the same).
+ */
+export function undoCodeActionBenchmark(): Result[] {
+  const base = Array.from({ length: 2000 }, (_, index) => `  const value${index} = compute(${index}); // ünïcode ✓`);
+  let text = base.slice();
+  const changes: StoredFileChange[] = [];
+  for (let proposal = 0; proposal < 5; proposal++) {
+    const before = `${text.join('\n')}\n`;
+    for (let hunk = 0; hunk < 3; hunk++) text[proposal * 350 + hunk * 100 + 50] = `  const agent${proposal}_${hunk} = improved(${hunk}); // by the agent`;
+    const after = `${text.join('\n')}\n`;
+    const file = { uri: 'file:///bench/big.ts', path: 'big.ts', baseVersion: 1, created: false };
+    changes.push(...storedChanges({ files: [file], diff: createTwoFilesPatch('a/big.ts', 'b/big.ts', before, after, undefined, undefined, { context: 3 }) }));
+  }
+  const samples: number[] = [];
+  for (let keystroke = 0; keystroke < 600; keystroke++) {
+    text = text.slice();
+    text[1990] = `  const typed = ${keystroke};`;
+    const current = `${text.join('\n')}\n`;
+    const [, ms] = timeMs(() => {
+      const indexed = indexLines(current);
+      return changes.map((change) => agentWrittenLines(change, current, indexed));
+    });
+    if (keystroke >= 100) samples.push(ms);
+  }
+  return [result('"Undo agent edit" lines after a keystroke: 2,000-line file, 5 applied proposals (p50)', median(samples), 'ms', { max: 0.5 }, { note: `p99 ${percentile(samples, 99).toFixed(3)} ms; once per text version` })];
 }

@@ -3,7 +3,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from '../test/e2e/harness.js';
 import { commandBenchmarks } from './commands.js';
-import { cancelBenchmark, codeActionBenchmark, workspaceEditBenchmark } from './core.js';
+import { cancelBenchmark, codeActionBenchmark, undoCodeActionBenchmark, workspaceEditBenchmark } from './core.js';
 import { editorBenchmarks, startupBenchmarks } from './lsp.js';
 import { memoryBenchmarks } from './memory.js';
 import { llamaBenchmarks } from './llama.js';
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const startupRuns = Number(process.env.BENCH_STARTUP_RUNS ?? 15);
   const sections: Array<[string, () => Promise<Result[]> | Result[]]> = [
     ['start-up', () => startupBenchmarks(startupRuns)],
-    ['code actions', () => codeActionBenchmark()],
+    ['code actions', () => [...codeActionBenchmark(), ...undoCodeActionBenchmark()]],
     ['editor flow', () => editorBenchmarks()],
     ['edits', () => workspaceEditBenchmark()],
     ['cancel', () => cancelBenchmark()],

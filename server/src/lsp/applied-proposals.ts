@@ -1,7 +1,7 @@
 import type { CodeAction, Range } from 'vscode-languageserver';
 import { CodeActionKind } from 'vscode-languageserver';
 import type { Proposal } from '../agent/proposals/proposal.js';
-import { agentWrittenLines, storedChanges, type StoredFileChange } from '../agent/proposals/revert.js';
+import { agentWrittenLines, indexLines, storedChanges, type IndexedLines, type StoredFileChange } from '../agent/proposals/revert.js';
 import { Commands } from '../protocol/methods.js';
 import type { ProposalRecord, Store } from '../store/store.js';
 import { pathToUri, uriToPath, type DocumentStore } from './documents.js';
@@ -106,9 +106,12 @@ export class AppliedProposals {
     if (cached && cached.text === document.text) return cached.ranges;
     const ranges: Array<{ id: string; start: number; end: number }> = [];
     const newestFirst = [...this.entries.values()].sort((a, b) => b.appliedAt.localeCompare(a.appliedAt));
+    // The text's lines indexed once for all proposals, and only when one touches this file.
+    let indexed: IndexedLines | undefined;
     for (const entry of newestFirst) {
       const change = entry.files.get(path);
-      const written = change && agentWrittenLines(change, document.text);
+      if (change) indexed ??= indexLines(document.text);
+      const written = change && agentWrittenLines(change, document.text, indexed);
       for (const lines of written ?? []) ranges.push({ id: entry.id, ...lines });
     }
     // Files closed since are not tracked: past a bound, start over.

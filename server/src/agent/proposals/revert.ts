@@ -139,9 +139,10 @@ export function planFile(change: StoredFileChange, direction: Direction, current
     return current === written ? { kind: 'unchanged' } : { path, message: `${path} exists again, with other content` };
   }
   if (current === undefined) return { path, message: `${path} no longer exists` };
-  const lines = splitLines(current);
+  const indexed = indexLines(current);
+  const { lines } = indexed;
   const sides = change.hunks.map((hunk) => (direction === 'revert' ? { find: hunk.after, put: hunk.before } : { find: hunk.before, put: hunk.after }));
-  const placed = placeHunks(change.hunks.map((hunk) => (direction === 'revert' ? hunk.afterStart : hunk.beforeStart)), sides.map((side) => side.find), lines);
+  const placed = placeHunks(change.hunks.map((hunk) => (direction === 'revert' ? hunk.afterStart : hunk.beforeStart)), sides.map((side) => side.find), indexed);
   if ('hunk' in placed) return conflictAt(change, direction, placed, lines.length);
   if (change.hunks.length === 0) return { kind: 'unchanged' };
   const result: string[] = [];
@@ -160,11 +161,10 @@ export function planFile(change: StoredFileChange, direction: Direction, current
  * only removed lines gives the one line after the removal; a created file is all of it); undefined
  * unless every hunk of the file is found as it was written, as a revert would find it.
  */
-export function agentWrittenLines(change: StoredFileChange, text: string): Array<{ start: number; end: number }> | undefined {
-  if (change.file.created) return text !== '' && text === createdText(change) ? [{ start: 0, end: splitLines(text).length }] : undefined;
+export function agentWrittenLines(change: StoredFileChange, text: string, indexed: IndexedLines = indexLines(text)): Array<{ start: number; end: number }> | undefined {
+  if (change.file.created) return text !== '' && text === createdText(change) ? [{ start: 0, end: indexed.lines.length }] : undefined;
   if (change.hunks.length === 0) return undefined;
-  const lines = splitLines(text);
-  const placed = placeHunks(change.hunks.map((hunk) => hunk.afterStart), change.hunks.map((hunk) => hunk.after), lines);
+  const placed = placeHunks(change.hunks.map((hunk) => hunk.afterStart), change.hunks.map((hunk) => hunk.after), indexed);
   if ('hunk' in placed) return undefined;
   return change.hunks.map((hunk, index) => {
     const start = placed.positions[index]! + hunk.leading;
@@ -179,14 +179,25 @@ type Placement = { positions: number[] } | { hunk: number; why: 'changed' | 'amb
  * earliest and the latest feasible place of every hunk are computed (greedy from either end);
  * when they agree for every hunk, every feasible placement puts each hunk there.
  */
-function placeHunks(starts: number[], finds: Lines[], lines: Lines): Placement {
-  // Where each distinct line occurs, once per text: a hunk is then tried only where its first line is.
+/** A text's lines and where each distinct line occurs: built once per text, shared by every proposal placed on it. */
+export interface IndexedLines {
+  lines: Lines;
+  where: Map<string, number[]>;
+}
+
+export function indexLines(text: string): IndexedLines {
+  const lines = splitLines(text);
   const where = new Map<string, number[]>();
   lines.forEach((line, position) => {
     const positions = where.get(line);
     if (positions) positions.push(position);
     else where.set(line, [position]);
   });
+  return { lines, where };
+}
+
+function placeHunks(starts: number[], finds: Lines[], { lines, where }: IndexedLines): Placement {
+  // A hunk is tried only where its first line is (`where`).
   const candidates = finds.map((find) => occurrences(find, lines, where));
   const earliest: number[] = [];
   let from = 0;
