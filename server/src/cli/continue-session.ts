@@ -1,4 +1,3 @@
-import { MIN_SESSION_PREFIX } from '../store/session-lookup.js';
 import type { Store } from '../store/store.js';
 import { CliError, type CliContext } from './context.js';
 import { resolveSession } from './history.js';
@@ -19,11 +18,10 @@ export async function sessionToContinue(
   try {
     return { sessionId: (await resolveSession(store, reference, flag)).id };
   } catch (error) {
-    const trimmed = reference.trim();
-    if (!(error instanceof CliError) || trimmed.length < MIN_SESSION_PREFIX) throw error;
-    const ids = store.sync.teamSessionIdsByPrefix(trimmed, 2);
-    if (ids.length !== 1) throw error;
-    const team = store.sync.teamSession(ids[0]!)!;
+    if (!(error instanceof CliError)) throw error;
+    const found = await store.sync.findTeamSession(reference);
+    if (found.kind !== 'found') throw error;
+    const team = found.item;
     context.io.stderr.write(`${visible(team.author)}'s session "${visible(team.title)}" is read-only here: continuing it in a new session of yours\n`);
     return { continuesSessionId: team.id };
   }

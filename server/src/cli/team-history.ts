@@ -9,12 +9,9 @@ import { terminalSafeJson, visible } from './terminal-text.js';
 export async function listTeamSessions(context: CliContext, options: { all?: boolean; limit?: number; json?: boolean }): Promise<void> {
   const store = await context.runtime().store();
   const uri = context.workspaceUri();
-  let workspace = store.sync.sharedWorkspaces().find((shared) => shared.uri === uri)?.identity;
-  if (workspace === undefined && !options.all) {
-    const { readWorkspaceIdentity } = await import('../sync/workspace-identity.js');
-    workspace = await readWorkspaceIdentity(context.workspaceRoot(), context.env);
-  }
-  const sessions = options.all || workspace !== undefined ? store.sync.teamSessions({ workspace: options.all ? undefined : workspace, limit: options.limit }) : [];
+  const { teamIdentityOf } = await import('../sync/workspace-identity.js');
+  const workspace = options.all ? undefined : await teamIdentityOf(store.sync.sharedWorkspaces(), uri, context.env);
+  const sessions = options.all || workspace !== undefined ? store.sync.teamSessions({ workspace, limit: options.limit }) : [];
   if (options.json) {
     context.io.stdout.write(terminalSafeJson(`${JSON.stringify(sessions, null, 2)}\n`));
     return;

@@ -3,7 +3,7 @@ import type { Database } from './schema.js';
 
 /**
  * Shorter prefixes would match too often to be worth typing; full ids are 36 characters. The same
- * for every id the user types (sessions, memory facts).
+ * for every id the user types (sessions, memory facts, teammates' sessions).
  */
 export const MIN_ID_PREFIX = 4;
 /** How many candidates an ambiguous prefix reports. */
@@ -18,7 +18,7 @@ export type PrefixLookup<Item> =
   | { kind: 'ambiguous'; candidates: Item[]; more: boolean };
 
 /** Tables whose text ids users type, with the order an ambiguous prefix lists candidates in. */
-const PREFIX_ORDER = { sessions: 'updated_at desc', memory_facts: 'created_at asc' } as const;
+const PREFIX_ORDER = { sessions: 'updated_at desc', memory_facts: 'created_at asc', team_sessions: 'updated_at desc' } as const;
 
 /** Ids of `table` starting with `prefix` (matched literally), at most `limit`. */
 export async function findIdsByPrefix(db: Kysely<Database>, table: keyof typeof PREFIX_ORDER, prefix: string, limit: number): Promise<string[]> {

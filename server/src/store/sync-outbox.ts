@@ -10,6 +10,14 @@ import type { OutboxBatch, OutboxEntry, SharedMessage, SharedProposal, SharedRun
  * 0008 fill. Reads are synchronous (better-sqlite3) so a batch is one consistent snapshot.
  */
 
+/** The records the outbox queues: their kind, table and the id the server knows them by. */
+const QUEUED = [
+  { kind: 'session', table: 'sessions', id: 'id' },
+  { kind: 'run', table: 'runs', id: 'id' },
+  { kind: 'message', table: 'messages', id: 'uid' },
+  { kind: 'proposal', table: 'proposals', id: 'id' },
+] as const;
+
 /**
  * Marks the workspace shared under `identity` (or not shared, with undefined). Becoming shared, or
  * changing identity, queues everything it already holds, so history from before sync was set up
@@ -21,19 +29,11 @@ export function shareWorkspace(db: Kysely<Database>, sqlite: SQLite.Database, ur
     const row = tx.get(db.selectFrom('workspaces').select(['id', 'team_identity']).where('uri', '=', uri));
     if (!row || (row.team_identity ?? undefined) === identity) return false;
     tx.run(db.updateTable('workspaces').set({ team_identity: identity ?? null }).where('id', '=', row.id));
-    const sessionsOf = `SELECT id FROM sessions WHERE workspace_id = ?`;
-    if (identity === undefined) {
-      for (const [kind, table, id] of [['session', 'sessions', 'id'], ['run', 'runs', 'id'], ['message', 'messages', 'uid'], ['proposal', 'proposals', 'id']] as const) {
-        const owned = kind === 'session' ? sessionsOf : `SELECT ${id} FROM ${table} WHERE session_id IN (${sessionsOf})`;
-        sqlite.prepare(`DELETE FROM sync_outbox WHERE kind = ? AND op = 'upsert' AND record_id IN (${owned})`).run(kind, row.id);
-      }
-      return true;
-    }
-    sqlite.prepare(`INSERT OR REPLACE INTO sync_outbox (kind, record_id, op) SELECT 'session', id, 'upsert' FROM sessions WHERE workspace_id = ?`).run(row.id);
-    for (const [kind, table, id] of [['run', 'runs', 'id'], ['message', 'messages', 'uid'], ['proposal', 'proposals', 'id']] as const) {
-      sqlite
-        .prepare(`INSERT OR REPLACE INTO sync_outbox (kind, record_id, op) SELECT '${kind}', ${id}, 'upsert' FROM ${table} WHERE ${id} IS NOT NULL AND session_id IN (${sessionsOf})`)
-        .run(row.id);
+    for (const { kind, table, id } of QUEUED) {
+      // This workspace's records of the kind.
+      const from = kind === 'session' ? 'sessions WHERE workspace_id = ?' : `${table} WHERE session_id IN (SELECT id FROM sessions WHERE workspace_id = ?)`;
+      if (identity === undefined) sqlite.prepare(`DELETE FROM sync_outbox WHERE kind = ? AND op = 'upsert' AND record_id IN (SELECT ${id} FROM ${from})`).run(kind, row.id);
+      else sqlite.prepare(`INSERT OR REPLACE INTO sync_outbox (kind, record_id, op) SELECT '${kind}', ${id}, 'upsert' FROM ${from} AND ${id} IS NOT NULL`).run(row.id);
     }
     return true;
   });

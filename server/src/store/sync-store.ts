@@ -1,10 +1,11 @@
 import type SQLite from 'better-sqlite3';
 import type { Kysely } from 'kysely';
+import { findIdsByPrefix, lookupByPrefix, type PrefixLookup } from './id-prefix.js';
 import type { Database } from './schema.js';
 import { claimSyncLease, readSyncState, releaseSyncLease, writeSyncState } from './sync-state.js';
 import { completeOutbox, newestOutboxSeq, outboxBatch, outboxSize, sharedWorkspaces, shareWorkspace } from './sync-outbox.js';
 import type { OutboxBatch, TeamMessageRecord, TeamRecords, TeamSessionRecord } from './sync-records.js';
-import { getTeamSession, lastTeamMessage, listTeamMessages, listTeamSessions, saveTeamRecords, teamRecordCounts, teamSessionIdsByPrefix } from './team-records.js';
+import { getTeamSession, lastTeamMessage, listTeamMessages, listTeamSessions, saveTeamRecords, teamRecordCounts } from './team-records.js';
 
 /**
  * The store's team-sync tables (`store.sync`): the outbox the triggers fill, teammates' pulled
@@ -56,8 +57,12 @@ export class SyncTables {
     return getTeamSession(this.sqlite, id);
   }
 
-  teamSessionIdsByPrefix(prefix: string, limit: number): string[] {
-    return teamSessionIdsByPrefix(this.sqlite, prefix, limit);
+  /** A teammate's session by full id or unique prefix, as `--session` takes the user's own. */
+  findTeamSession(reference: string): Promise<PrefixLookup<TeamSessionRecord>> {
+    return lookupByPrefix(reference, {
+      get: async (id) => this.teamSession(id),
+      idsByPrefix: (prefix, limit) => findIdsByPrefix(this.db, 'team_sessions', prefix, limit),
+    });
   }
 
   lastTeamMessage(sessionId: string): TeamMessageRecord | undefined {

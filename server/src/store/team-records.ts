@@ -104,11 +104,6 @@ export function getTeamSession(sqlite: SQLite.Database, id: string): TeamSession
   return row && toTeamSession(row);
 }
 
-/** Team session ids starting with `prefix` (for short ids), at most `limit`. */
-export function teamSessionIdsByPrefix(sqlite: SQLite.Database, prefix: string, limit: number): string[] {
-  return sqlite.prepare("SELECT id FROM team_sessions WHERE id >= ? AND id < ? || '\uffff' ORDER BY id LIMIT ?").pluck().all(prefix, prefix, limit) as string[];
-}
-
 /** The newest message of a teammate's session (for previews), by index. */
 export function lastTeamMessage(sqlite: SQLite.Database, sessionId: string): TeamMessageRecord | undefined {
   const row = sqlite.prepare('SELECT * FROM team_messages WHERE session_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1').get(sessionId) as Row | undefined;

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import picomatch from 'picomatch';
 
 /**
@@ -111,4 +112,15 @@ export function shareMatches(identity: string, globs: readonly string[]): boolea
     // dot: a repository named ".github" is a repository like any other.
     return picomatch(pattern, { dot: true })(subject);
   });
+}
+
+/**
+ * A workspace's team identity: the one team sync recorded for it, else its git remote read now
+ * (sync may be switched off; what was pulled stays readable). Undefined for a non-file URI or a
+ * workspace without an `origin`.
+ */
+export async function teamIdentityOf(shared: ReadonlyArray<{ uri: string; identity: string }>, uri: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  const recorded = shared.find((workspace) => workspace.uri === uri)?.identity;
+  if (recorded !== undefined || !uri.startsWith('file:')) return recorded;
+  return readWorkspaceIdentity(fileURLToPath(uri), env);
 }

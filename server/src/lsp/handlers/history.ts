@@ -1,9 +1,8 @@
-import { fileURLToPath } from 'node:url';
 import { describeCalls } from '../../agent/history/turn-summary.js';
 import { Requests } from '../../protocol/methods.js';
 import type { MessageInfo, SessionInfo } from '../../protocol/shapes.js';
 import { messagePreview, type Store, type TeamMessageRecord, type TeamSessionRecord } from '../../store/store.js';
-import { readWorkspaceIdentity } from '../../sync/workspace-identity.js';
+import { teamIdentityOf } from '../../sync/workspace-identity.js';
 import { invalidParams } from '../agent-host.js';
 import { route, type Route } from '../route.js';
 
@@ -50,8 +49,7 @@ export const historyRoutes: Route[] = [
 async function teamSessions(store: Store, workspaceUri: string | undefined, limit: number | undefined): Promise<SessionInfo[]> {
   let workspace: string | undefined;
   if (workspaceUri !== undefined) {
-    workspace = store.sync.sharedWorkspaces().find((shared) => shared.uri === workspaceUri)?.identity;
-    if (workspace === undefined && workspaceUri.startsWith('file:')) workspace = await readWorkspaceIdentity(fileURLToPath(workspaceUri));
+    workspace = await teamIdentityOf(store.sync.sharedWorkspaces(), workspaceUri);
     if (workspace === undefined) return [];
   }
   return store.sync.teamSessions({ workspace, limit }).map((session) => toSessionInfo(session, workspaceUri ?? '', store.sync.lastTeamMessage(session.id)));
