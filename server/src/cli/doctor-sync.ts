@@ -11,11 +11,7 @@ export async function checkTeamSync(config: Config | undefined, env: NodeJS.Proc
   const sync = config?.sync;
   if (!sync) return undefined;
   const name = 'team sync';
-  const [{ resolveSyncConnection }, { openTeamServer, TeamServerSetupError }, { describeSyncError }] = await Promise.all([
-    import('../sync/connection-settings.js'),
-    import('../sync/team-server.js'),
-    import('../sync/connection-errors.js'),
-  ]);
+  const [{ resolveSyncConnection }, { openTeamServer, teamServerProblem }] = await Promise.all([import('../sync/connection-settings.js'), import('../sync/team-server.js')]);
   const connection = await resolveSyncConnection(sync, env, osKeychain());
   if (!connection.ok) return { name, status: 'warning', message: connection.message, fix: 'fix "sync" in the config file' };
   try {
@@ -24,7 +20,7 @@ export async function checkTeamSync(config: Config | undefined, env: NodeJS.Proc
     const shares = sync.share.length === 0 ? 'no workspace is shared ("sync.share" is empty)' : `sharing ${sync.share.join(', ')}`;
     return { name, status: 'ok', message: `${connection.display} reachable as ${connection.role} (password from ${connection.passwordFrom}); ${shares}` };
   } catch (error) {
-    const message = error instanceof TeamServerSetupError ? error.message : describeSyncError(error, connection.display);
+    const message = teamServerProblem(error, connection.display);
     return { name, status: 'warning', message, fix: 'local history keeps working; `codebench sync status` shows what is waiting' };
   }
 }

@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { describeSyncError } from './connection-errors.js';
 import { connectSyncClient, type SyncConnection } from './connection-settings.js';
 import { checkServerSchema } from './server-schema.js';
 import type { ServerDatabase } from './server-tables.js';
@@ -18,6 +19,11 @@ export interface TeamServer {
 
 /** A problem the user must fix on the server side (schema, membership): retrying alone will not help. */
 export class TeamServerSetupError extends Error {}
+
+/** Any failure to use the team server, as the one line `sync status` and `doctor` show. */
+export function teamServerProblem(error: unknown, display: string): string {
+  return error instanceof TeamServerSetupError ? error.message : describeSyncError(error, display);
+}
 
 export async function openTeamServer(connection: SyncConnection): Promise<TeamServer> {
   // One probe connection first: it settles sslmode=prefer's fallback and fails fast with pg's own

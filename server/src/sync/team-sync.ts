@@ -1,11 +1,10 @@
 import type { ResolvedSyncConfig } from '../config/schema.js';
 import type { Keychain } from '../providers/keychain.js';
 import type { SyncTables } from '../store/store.js';
-import { describeSyncError } from './connection-errors.js';
 import { resolveSyncConnection, type SyncConnection } from './connection-settings.js';
 import { pullChanges } from './pull.js';
 import { pushOutbox } from './push.js';
-import { openTeamServer, TeamServerSetupError, type TeamServer } from './team-server.js';
+import { openTeamServer, TeamServerSetupError, teamServerProblem, type TeamServer } from './team-server.js';
 import { readWorkspaceIdentity, shareMatches } from './workspace-identity.js';
 
 /**
@@ -215,7 +214,7 @@ export class TeamSync {
 
   private fail(error: unknown): string {
     this.failures += 1;
-    const message = error instanceof TeamServerSetupError ? error.message : describeSyncError(error, this.connection?.display ?? 'the team server');
+    const message = teamServerProblem(error, this.connection?.display ?? 'the team server');
     this.options.tables.setState({ 'last.reachable': 'false', 'last.error': message, 'last.errorAt': new Date(this.now()).toISOString() });
     // Drop the connection and the resolved password: the next round starts clean (a password
     // fixed in the keychain meanwhile is picked up).
